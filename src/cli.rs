@@ -1,0 +1,147 @@
+//! Command-line definitions (clap derive) and nothing else: each command's
+//! arguments are turned into typed configuration by the module that runs
+//! it.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Load generator for the Bright Pattern Mobile/Web chat API.
+#[derive(Debug, Parser)]
+#[command(name = "chatload", version, about, propagate_version = true)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+
+    /// Diagnostics on stderr: error, warn, info, debug or trace (or a
+    /// tracing filter such as `chatload=debug`). Also read from RUST_LOG.
+    #[arg(long, global = true, default_value = "warn", env = "CHATLOAD_LOG")]
+    pub log: String,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a scenario; with no target, against the embedded mock.
+    Run(RunArgs),
+    /// Run the mock contact center.
+    Serve(ServeArgs),
+    /// Check a scenario and print the resolved plan.
+    Validate(ValidateArgs),
+}
+
+/// Arguments of `chatload run`.
+#[derive(Debug, Args, Clone, Default)]
+pub struct RunArgs {
+    /// Scenario file (TOML). Without one, the quickstart defaults are used.
+    pub scenario: Option<PathBuf>,
+
+    /// Base URL of the target, such as https://chat.example.com; overrides
+    /// the scenario. Without one, the embedded mock is started.
+    #[arg(long)]
+    pub target: Option<String>,
+
+    /// Closed model: active clients, replacing every stage's value.
+    #[arg(long, conflicts_with = "rate")]
+    pub clients: Option<u64>,
+
+    /// Open model: new chats per second, replacing every stage's value.
+    #[arg(long)]
+    pub rate: Option<f64>,
+
+    /// Total duration, such as 30s or 5m: one stage of this length at the
+    /// scenario's peak value.
+    #[arg(long)]
+    pub duration: Option<String>,
+
+    /// Results directory (default: results/<UTC time>-<scenario>).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+
+    /// PEM file of certificates to trust beside the system roots.
+    #[arg(long)]
+    pub ca_cert: Option<PathBuf>,
+
+    /// Do not verify the target's certificate (reported in the summary).
+    #[arg(long)]
+    pub insecure: bool,
+
+    /// HTTP version: 1.1, 2 or auto (ALPN).
+    #[arg(long, value_parser = ["1.1", "2", "auto"])]
+    pub http: Option<String>,
+
+    /// No progress display.
+    #[arg(long, short)]
+    pub quiet: bool,
+
+    /// Print summary.json to stdout instead of the table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Arguments of `chatload serve`.
+#[derive(Debug, Args, Clone)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8443")]
+    pub listen: SocketAddr,
+
+    /// Plain HTTP instead of TLS.
+    #[arg(long, conflicts_with_all = ["cert", "key", "cert_out"])]
+    pub plain: bool,
+
+    /// Certificate chain (PEM) to serve; needs --key.
+    #[arg(long, requires = "key")]
+    pub cert: Option<PathBuf>,
+
+    /// Private key (PEM) for --cert.
+    #[arg(long, requires = "cert")]
+    pub key: Option<PathBuf>,
+
+    /// Where to write the self-signed certificate made at start, so that a
+    /// client can trust exactly it.
+    #[arg(long, conflicts_with = "cert")]
+    pub cert_out: Option<PathBuf>,
+
+    /// Simulated agents.
+    #[arg(long, default_value_t = 1000)]
+    pub agents: u32,
+
+    /// Chats each agent takes at once.
+    #[arg(long, default_value_t = 4)]
+    pub chats_per_agent: u32,
+
+    /// Delay before an agent answers, as a range such as 1s..3s.
+    #[arg(long, default_value = "200ms..800ms")]
+    pub reply_delay: String,
+
+    /// How long an idle long poll is held before it answers with no events.
+    #[arg(long, default_value = "10s")]
+    pub poll_hold: String,
+
+    /// Idle time after which the agent ends a chat.
+    #[arg(long, default_value = "120s")]
+    pub idle_end: String,
+
+    /// Most chats alive at once; beyond it Request Chat answers 503 (5001).
+    #[arg(long, default_value_t = 1_000_000)]
+    pub max_chats: usize,
+
+    /// Answer Check Availability with notAvailable.
+    #[arg(long)]
+    pub closed: bool,
+
+    /// HTTP status for authorization failures on both versions (401 or 403).
+    /// By default v1 answers 401 and v2 answers 403.
+    #[arg(long, value_parser = ["401", "403"])]
+    pub auth_status: Option<String>,
+}
+
+/// Arguments of `chatload validate`.
+#[derive(Debug, Args, Clone)]
+pub struct ValidateArgs {
+    /// Scenario file (TOML).
+    pub scenario: PathBuf,
+}

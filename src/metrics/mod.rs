@@ -1,0 +1,1 @@
+//! Per-worker histograms and counters.

@@ -1,0 +1,1 @@
+//! Terminal summary, results files and progress.

@@ -1,0 +1,296 @@
+//! The validated scenario: what a run does, in types the engine reads.
+//!
+//! Everything here is already checked: durations are positive, ranges are
+//! ordered, stages exist. The file format and its error reporting live in
+//! the parser beside this module; defaults live here, next to the fields
+//! they fill.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde_json::{Map, Value};
+
+use crate::api::{ApiVersion, Endpoint};
+
+/// A whole run description.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scenario {
+    /// Short name, used in the results directory name.
+    pub name: String,
+    /// Where the load goes and how it travels.
+    pub target: Target,
+    /// How many clients or chats, over what time.
+    pub load: Load,
+    /// What each virtual client does in one chat.
+    pub conversation: Conversation,
+    /// The embedded mock's settings, used when `target.url` is `None`.
+    pub mock: MockSettings,
+    /// Thresholds as written, `"request_chat.p99" = "< 800ms"`, in file
+    /// order. Checked for names before the run; evaluated after it.
+    pub thresholds: Vec<(String, String)>,
+}
+
+/// The server under test and the connection policy.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Target {
+    /// Base URL such as `https://chat.example.com`; `None` starts the
+    /// embedded mock on loopback.
+    pub url: Option<String>,
+    /// Value of the `tenantUrl` query parameter.
+    pub tenant_url: String,
+    /// The messaging scenario entry's unique identifier.
+    pub app_id: String,
+    /// URL generation to use.
+    pub api: ApiVersion,
+    /// HTTP version policy.
+    pub http: HttpVersion,
+    /// How connections are pooled.
+    pub connections: Connections,
+    /// Extra PEM file of trusted roots, beside the system ones.
+    pub ca_cert: Option<PathBuf>,
+    /// Skip certificate verification. Only when asked; reported.
+    pub insecure: bool,
+    /// Per-request timeout, long polls included.
+    pub request_timeout: Duration,
+    /// `User-Agent` header value.
+    pub user_agent: String,
+    /// Identify clients as `WebChat` with cookies instead of a UUID.
+    pub webchat: bool,
+    /// Local addresses to spread connections over; empty means the system
+    /// choice. One loopback address runs out of ports near 28 000
+    /// connections to one server port.
+    pub source_addrs: Vec<IpAddr>,
+}
+
+/// Which HTTP version to speak.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum HttpVersion {
+    /// HTTP/1.1 only.
+    Http1,
+    /// HTTP/2 only (prior knowledge on plain HTTP).
+    Http2,
+    /// Offer both over ALPN and take the server's choice; HTTP/1.1 on plain.
+    #[default]
+    Auto,
+}
+
+/// Connection policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Connections {
+    /// One pool shared by all clients of a worker thread. `max` caps open
+    /// connections in total; `None` sizes it so that every active long
+    /// poll can hold its own HTTP/1.1 connection.
+    Shared {
+        /// Connection cap over the whole run.
+        max: Option<usize>,
+    },
+    /// Each virtual client opens its own connections, like a real device.
+    PerClient,
+}
+
+/// Load model and stages.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Load {
+    /// Closed (a number of clients) or open (new chats per second).
+    pub model: LoadModel,
+    /// The stages; each ramps linearly from the previous stage's value
+    /// (zero before the first) to its own over its duration.
+    pub stages: Vec<Stage>,
+    /// After the last stage: how long running chats may finish before the
+    /// rest are ended with `chat_session_end`.
+    pub grace: Duration,
+}
+
+impl Load {
+    /// Total planned time of the stages, grace excluded.
+    pub fn duration(&self) -> Duration {
+        self.stages.iter().map(|s| s.duration).sum()
+    }
+}
+
+/// The two load models.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum LoadModel {
+    /// Stage values are active virtual clients. A client whose chat ends
+    /// starts its next one after `pause`.
+    Closed {
+        /// Pause between one chat's end and the next chat's request.
+        pause: DurationRange,
+    },
+    /// Stage values are new chats per second.
+    Open {
+        /// How arrivals are spaced.
+        arrival: Arrival,
+        /// Cap on simultaneously active clients; an arrival beyond it is
+        /// counted as dropped.
+        max_clients: u64,
+    },
+}
+
+/// Spacing of arrivals in the open model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Arrival {
+    /// Evenly spaced at the current rate.
+    #[default]
+    Even,
+    /// Exponential gaps: a Poisson process at the current rate.
+    Poisson,
+}
+
+/// One stage of the load profile.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Stage {
+    /// How long the stage lasts.
+    pub duration: Duration,
+    /// Clients (closed) or chats per second (open) reached at its end.
+    pub target: f64,
+}
+
+/// An inclusive range of durations, drawn uniformly.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct DurationRange {
+    /// Smallest value.
+    pub min: Duration,
+    /// Largest value; equal to `min` for a fixed value.
+    pub max: Duration,
+}
+
+impl DurationRange {
+    /// A range holding one value.
+    pub const fn fixed(d: Duration) -> Self {
+        DurationRange { min: d, max: d }
+    }
+}
+
+/// An inclusive range of counts, drawn uniformly.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct CountRange {
+    /// Smallest value.
+    pub min: u64,
+    /// Largest value; equal to `min` for a fixed value.
+    pub max: u64,
+}
+
+impl CountRange {
+    /// A range holding one value.
+    pub const fn fixed(n: u64) -> Self {
+        CountRange { min: n, max: n }
+    }
+}
+
+/// What one chat of a virtual client does.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Conversation {
+    /// Calls made before Request Chat, in order. Only the methods that need
+    /// no chat: availability, version, configuration, parameters,
+    /// iceservers.
+    pub pre_chat: Vec<Endpoint>,
+    /// Request Chat's `from`.
+    pub from: String,
+    /// Request Chat's `phone_number`, if any.
+    pub phone_number: Option<String>,
+    /// Request Chat's `parameters`.
+    pub parameters: Map<String, Value>,
+    /// Customer messages per chat.
+    pub messages: CountRange,
+    /// Think time before each message (the typing time is part of it).
+    pub think: DurationRange,
+    /// Length of each message in characters.
+    pub length: CountRange,
+    /// Send `chat_session_typing` before and `chat_session_not_typing`
+    /// after each message.
+    pub typing: bool,
+    /// Send delivered and read receipts for agent messages (v2 only).
+    pub receipts: bool,
+    /// Wait for the agent's reply before the next message.
+    pub wait_for_reply: bool,
+    /// Longest wait for an agent to join, or for a reply, before the chat
+    /// is counted as failed and ended.
+    pub agent_timeout: Duration,
+    /// Upload a file of this many bytes and share it in the chat.
+    pub upload_bytes: Option<u64>,
+    /// How the chat ends.
+    pub end: EndMode,
+}
+
+/// Who ends a chat.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum EndMode {
+    /// The customer sends `chat_session_end` after the last message.
+    #[default]
+    Customer,
+    /// The customer waits for the server to end it (agent or inactivity).
+    Agent,
+    /// The customer stops polling and walks away without ending it.
+    Abandon,
+}
+
+/// Settings for the embedded mock contact center.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MockSettings {
+    /// Simulated agents.
+    pub agents: u32,
+    /// Chats each agent takes at once.
+    pub chats_per_agent: u32,
+    /// Delay before an agent's reply.
+    pub reply_delay: DurationRange,
+    /// How long an idle poll is held.
+    pub poll_hold: Duration,
+    /// Idle time after which the agent ends a chat.
+    pub idle_end: Duration,
+}
+
+impl Default for MockSettings {
+    fn default() -> Self {
+        MockSettings {
+            agents: 1000,
+            chats_per_agent: 4,
+            reply_delay: DurationRange {
+                min: Duration::from_millis(200),
+                max: Duration::from_millis(800),
+            },
+            poll_hold: Duration::from_secs(10),
+            idle_end: Duration::from_secs(120),
+        }
+    }
+}
+
+impl Default for Target {
+    fn default() -> Self {
+        Target {
+            url: None,
+            tenant_url: "chatload.example".to_owned(),
+            app_id: "chatload".to_owned(),
+            api: ApiVersion::V2,
+            http: HttpVersion::Auto,
+            connections: Connections::Shared { max: None },
+            ca_cert: None,
+            insecure: false,
+            request_timeout: Duration::from_secs(30),
+            user_agent: crate::api::MOBILE_USER_AGENT.to_owned(),
+            webchat: false,
+            source_addrs: Vec::new(),
+        }
+    }
+}
+
+impl Default for Conversation {
+    fn default() -> Self {
+        Conversation {
+            pre_chat: Vec::new(),
+            from: "chatload".to_owned(),
+            phone_number: None,
+            parameters: Map::new(),
+            messages: CountRange { min: 3, max: 8 },
+            think: DurationRange { min: Duration::from_secs(2), max: Duration::from_secs(8) },
+            length: CountRange { min: 20, max: 160 },
+            typing: true,
+            receipts: true,
+            wait_for_reply: true,
+            agent_timeout: Duration::from_secs(60),
+            upload_bytes: None,
+            end: EndMode::Customer,
+        }
+    }
+}

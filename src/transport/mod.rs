@@ -1,0 +1,1 @@
+//! The HTTP client side: hyper, rustls, connection policy.
