@@ -182,6 +182,10 @@ impl CountRange {
 /// What one chat of a virtual client does.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Conversation {
+    /// When set, the client makes no chat: it calls this chat-less method
+    /// in a closed loop with no think time. This is the workload compared
+    /// with wrk and oha.
+    pub probe: Option<Endpoint>,
     /// Calls made before Request Chat, in order. Only the methods that need
     /// no chat: availability, version, configuration, parameters,
     /// iceservers.
@@ -278,6 +282,7 @@ impl Default for Target {
 impl Default for Conversation {
     fn default() -> Self {
         Conversation {
+            probe: None,
             pre_chat: Vec::new(),
             from: "chatload".to_owned(),
             phone_number: None,
