@@ -1,0 +1,265 @@
+//! The HdrHistogram interval log, `latency.hlog`: one line per interval
+//! and tag, a V2 deflate-compressed histogram in base64, readable by the
+//! Java and Rust HdrHistogram tools.
+//!
+//! Lines are encoded as each interval is harvested, so the run keeps a few
+//! hundred bytes per interval and tag instead of whole histograms. The
+//! `StartTime` and `BaseTime` headers carry the wall-clock start, and line
+//! timestamps are seconds after it, so logs of several machines can be
+//! merged on wall-clock time.
+
+use std::io::{self, Write};
+use std::path::Path;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use anyhow::Context;
+use base64::Engine;
+use hdrhistogram::Histogram;
+use hdrhistogram::serialization::interval_log::{
+    IntervalLogHistogram, IntervalLogIterator, IntervalLogWriterBuilder, LogEntry, Tag,
+};
+use hdrhistogram::serialization::{Deserializer, V2DeflateSerializer};
+
+use crate::api::Endpoint;
+
+/// Suffix of the tag that holds an endpoint's service time; the bare
+/// endpoint name holds its response time.
+pub const SERVICE_SUFFIX: &str = ".service";
+
+/// The tag of an endpoint's service-time histogram, `<endpoint>.service`.
+pub fn service_tag(endpoint: Endpoint) -> String {
+    format!("{}{SERVICE_SUFFIX}", endpoint.name())
+}
+
+/// Encodes interval histograms into log lines as the run goes.
+pub struct HlogRecorder {
+    serializer: V2DeflateSerializer,
+    lines: Vec<u8>,
+}
+
+impl Default for HlogRecorder {
+    fn default() -> Self {
+        HlogRecorder {
+            serializer: V2DeflateSerializer::new(),
+            lines: Vec::new(),
+        }
+    }
+}
+
+impl HlogRecorder {
+    /// An empty recorder.
+    pub fn new() -> HlogRecorder {
+        HlogRecorder::default()
+    }
+
+    /// Appends one interval of one tag; `start` counts from the run start.
+    pub fn push(
+        &mut self,
+        tag: &str,
+        start: Duration,
+        length: Duration,
+        histogram: &Histogram<u64>,
+    ) -> anyhow::Result<()> {
+        let tag = Tag::new(tag).with_context(|| format!("`{tag}` is not a valid log tag"))?;
+
+        // A builder with no headers writes nothing itself, so a fresh one
+        // per interval appends bare lines to the body.
+        let mut writer = IntervalLogWriterBuilder::new()
+            .begin_log_with(&mut self.lines, &mut self.serializer)?;
+        writer
+            .write_histogram(histogram, start, length, Some(tag))
+            .with_context(|| format!("encoding the `{tag:?}` histogram"))?;
+        Ok(())
+    }
+
+    /// The lines written so far.
+    pub fn finish(self) -> HlogLines {
+        HlogLines { lines: self.lines }
+    }
+}
+
+/// Encoded interval lines, waiting for their header.
+#[derive(Debug, Clone, Default)]
+pub struct HlogLines {
+    lines: Vec<u8>,
+}
+
+impl HlogLines {
+    /// True if and only if no interval was recorded.
+    pub fn is_empty(&self) -> bool {
+        self.lines.is_empty()
+    }
+}
+
+/// Writes a whole log: the header with `started_at` as both start and
+/// base time, then the lines.
+pub fn write_hlog<W: Write>(
+    out: &mut W,
+    started_at: SystemTime,
+    lines: &HlogLines,
+) -> io::Result<()> {
+    let mut serializer = V2DeflateSerializer::new();
+    IntervalLogWriterBuilder::new()
+        .add_comment("chatload latency log: microseconds; tags are endpoints and measures,")
+        .add_comment("<endpoint> for response time and <endpoint>.service for service time")
+        .add_comment("[Histogram log format version 1.3]")
+        .with_start_time(started_at)
+        .with_base_time(started_at)
+        .begin_log_with(out, &mut serializer)?;
+    out.write_all(&lines.lines)?;
+    out.flush()
+}
+
+/// One interval of one tag, read back from a log.
+#[derive(Debug, Clone)]
+pub struct IntervalHistogram {
+    /// Endpoint or measure name; `<endpoint>.service` for service time.
+    pub tag: String,
+    /// Wall-clock start of the interval, to the millisecond.
+    pub start: SystemTime,
+    /// Length of the interval.
+    pub duration: Duration,
+    /// The samples, in microseconds.
+    pub histogram: Histogram<u64>,
+}
+
+/// Reads an interval log written by [`write_hlog`] or another HdrHistogram
+/// tool.
+pub fn read_hlog(path: &Path) -> anyhow::Result<Vec<IntervalHistogram>> {
+    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    parse_hlog(&bytes).with_context(|| format!("reading interval log {}", path.display()))
+}
+
+/// Parses the bytes of an interval log.
+pub fn parse_hlog(bytes: &[u8]) -> anyhow::Result<Vec<IntervalHistogram>> {
+    let mut base = None;
+    let mut start_time = None;
+    let mut deserializer = Deserializer::new();
+    let mut intervals = Vec::new();
+
+    for entry in IntervalLogIterator::new(bytes) {
+        let entry = entry.map_err(|err| {
+            anyhow::anyhow!("malformed line ({err:?}); is this an HdrHistogram interval log?")
+        })?;
+        match entry {
+            LogEntry::BaseTime(time) => base = Some(time),
+            LogEntry::StartTime(time) => start_time = Some(time),
+            LogEntry::Interval(line) => {
+                let offset = line_base(base, start_time, line.start_timestamp());
+                intervals.push(decode(&mut deserializer, &line, offset)?);
+            }
+        }
+    }
+    Ok(intervals)
+}
+
+/// What line timestamps count from. Without a BaseTime the Java reader
+/// treats timestamps far below StartTime as relative to it, and others as
+/// Unix time; this follows it so foreign logs read the same.
+fn line_base(base: Option<Duration>, start: Option<Duration>, stamp: Duration) -> Duration {
+    const YEAR: Duration = Duration::from_secs(365 * 24 * 3600);
+    match (base, start) {
+        (Some(base), _) => base,
+        (None, Some(start)) if stamp + YEAR < start => start,
+        _ => Duration::ZERO,
+    }
+}
+
+fn decode(
+    deserializer: &mut Deserializer,
+    line: &IntervalLogHistogram<'_>,
+    base: Duration,
+) -> anyhow::Result<IntervalHistogram> {
+    let tag = line
+        .tag()
+        .map(|t| t.as_str().to_owned())
+        .unwrap_or_default();
+    let at = line.start_timestamp();
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(line.encoded_histogram())
+        .with_context(|| format!("interval `{tag}` at {at:?} is not base64"))?;
+    let mut histogram: Histogram<u64> = deserializer
+        .deserialize(&mut bytes.as_slice())
+        .with_context(|| format!("interval `{tag}` at {at:?} holds no valid histogram"))?;
+
+    // Read-back histograms get merged with others of any range.
+    histogram.auto(true);
+    let start = UNIX_EPOCH + base + at;
+    Ok(IntervalHistogram {
+        tag,
+        start,
+        duration: line.duration(),
+        histogram,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn histogram(values: &[u64]) -> Histogram<u64> {
+        let mut h = Histogram::new(3).unwrap();
+        for &v in values {
+            h.record(v).unwrap();
+        }
+        h
+    }
+
+    #[test]
+    fn lines_read_back_with_their_tags_times_and_samples() {
+        let started_at = UNIX_EPOCH + Duration::from_millis(1_796_320_800_250);
+        let first = histogram(&[10, 20, 30]);
+        let second = histogram(&[1_000_000]);
+        let mut recorder = HlogRecorder::new();
+        recorder
+            .push(
+                "request_chat",
+                Duration::ZERO,
+                Duration::from_secs(1),
+                &first,
+            )
+            .unwrap();
+        let length = Duration::from_millis(500);
+        recorder
+            .push(
+                "poll_events.service",
+                Duration::from_secs(7),
+                length,
+                &second,
+            )
+            .unwrap();
+
+        let mut file = Vec::new();
+        write_hlog(&mut file, started_at, &recorder.finish()).unwrap();
+        let read = parse_hlog(&file).unwrap();
+
+        assert_eq!(read.len(), 2);
+        assert_eq!(read[0].tag, "request_chat");
+        assert_eq!(read[0].start, started_at);
+        assert_eq!(read[0].histogram, first);
+        assert_eq!(read[1].tag, "poll_events.service");
+        assert_eq!(read[1].start, started_at + Duration::from_secs(7));
+        assert_eq!(read[1].duration, length);
+        assert_eq!(read[1].histogram.len(), 1);
+        assert_eq!(read[1].histogram.max(), second.max());
+    }
+
+    #[test]
+    fn tags_with_separators_are_refused() {
+        let mut recorder = HlogRecorder::new();
+        let err = recorder.push("a b", Duration::ZERO, Duration::ZERO, &histogram(&[1]));
+        assert!(err.unwrap_err().to_string().contains("`a b`"));
+    }
+
+    #[test]
+    fn garbage_is_reported_not_skipped() {
+        let err = parse_hlog(b"Tag=x,0.000,1.000,1.0,!!!notbase64\n").unwrap_err();
+        assert!(format!("{err:#}").contains("not base64"), "{err:#}");
+        assert!(parse_hlog(b"this is not a log\n").is_err());
+    }
+
+    #[test]
+    fn service_tags_name_the_endpoint() {
+        assert_eq!(service_tag(Endpoint::RequestChat), "request_chat.service");
+    }
+}

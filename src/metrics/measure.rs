@@ -1,0 +1,67 @@
+//! The chat-level measures recorded beside the endpoint latencies: what a
+//! capacity plan is made of, rather than what one HTTP call cost.
+
+use std::fmt;
+
+/// A duration measured across several requests of one chat, or around one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Measure {
+    /// From Request Chat to the agent joining.
+    QueueWait,
+    /// From a customer message sent to the agent's next message received.
+    AgentReply,
+    /// From Request Chat to the chat's end.
+    ChatDuration,
+    /// Time a request waited for a free pooled connection.
+    PoolWait,
+}
+
+impl Measure {
+    /// Every measure, in the order reports list them.
+    pub const ALL: [Measure; 4] = [
+        Measure::QueueWait,
+        Measure::AgentReply,
+        Measure::ChatDuration,
+        Measure::PoolWait,
+    ];
+
+    /// The stable name used in results, thresholds and logs.
+    pub fn name(self) -> &'static str {
+        match self {
+            Measure::QueueWait => "queue_wait",
+            Measure::AgentReply => "agent_reply",
+            Measure::ChatDuration => "chat_duration",
+            Measure::PoolWait => "pool_wait",
+        }
+    }
+
+    /// The measure with this result name.
+    pub fn from_name(name: &str) -> Option<Measure> {
+        Measure::ALL.into_iter().find(|m| m.name() == name)
+    }
+
+    /// Position in [`Measure::ALL`], for array-indexed recorders.
+    pub fn index(self) -> usize {
+        self as usize
+    }
+}
+
+impl fmt::Display for Measure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_and_index_into_all() {
+        for measure in Measure::ALL {
+            assert_eq!(Measure::from_name(measure.name()), Some(measure));
+            assert_eq!(Measure::ALL[measure.index()], measure);
+        }
+        assert_eq!(Measure::from_name("request_chat"), None);
+    }
+}
