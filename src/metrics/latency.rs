@@ -121,7 +121,7 @@ pub fn micros_to_ms(micros: u64) -> f64 {
 }
 
 /// The figures of one distribution, in milliseconds.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct LatencyStats {
     /// Smallest sample.
     pub min: f64,

@@ -1,1 +1,24 @@
-//! Terminal summary, results files and progress.
+//! What a run leaves behind: the summary built from the harvested data,
+//! the table or JSON on stdout, the results directory (summary.json,
+//! latency.hlog, timeline.csv, scenario.toml) and the live progress line.
+//!
+//! Everything here reads [`crate::metrics::RunData`] once the run is over,
+//! except [`Progress`], which shows the harvester's live figures.
+
+pub mod progress;
+pub mod results_dir;
+pub mod run_info;
+pub mod summary;
+pub mod table;
+pub mod timeline;
+pub mod warnings;
+
+pub use crate::metrics::hlog::{IntervalHistogram, read_hlog};
+pub use progress::Progress;
+pub use results_dir::{create_results_dir, default_dir, write_results};
+pub use run_info::RunInfo;
+pub use summary::{Summary, summarize};
+pub use table::{print_json, print_table};
+
+#[cfg(test)]
+mod test_data;
