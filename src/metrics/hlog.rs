@@ -32,6 +32,10 @@ pub fn service_tag(endpoint: Endpoint) -> String {
 }
 
 /// Encodes interval histograms into log lines as the run goes.
+///
+/// TODO(#7): the lines stay in memory until the results are written, so a
+/// day-long soak holds tens of megabytes; appending them to a temporary
+/// file in the results directory as they come would bound it.
 pub struct HlogRecorder {
     serializer: V2DeflateSerializer,
     lines: Vec<u8>,
