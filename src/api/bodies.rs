@@ -163,8 +163,8 @@ mod tests {
             let a: Availability = serde_json::from_value(json!({"chat": word})).unwrap();
             assert_eq!(a.chat, ServiceState::NotAvailable);
         }
-        let open: Availability = serde_json::from_value(json!({"chat": "available", "ewt": "3"}))
-            .unwrap();
+        let open: Availability =
+            serde_json::from_value(json!({"chat": "available", "ewt": "3"})).unwrap();
         assert_eq!(open.ewt, Some(Seconds(3)));
         let text = serde_json::to_string(&open).unwrap();
         assert_eq!(text, r#"{"chat":"available","ewt":"3"}"#);
