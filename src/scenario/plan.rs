@@ -203,21 +203,26 @@ fn conversation(out: &mut String, c: &Conversation) {
         ),
     );
 
-    let mut flags = vec![
-        format!("typing {}", on(c.typing)),
-        format!("receipts {}", on(c.receipts)),
-    ];
-    if c.wait_for_reply {
-        flags.push(format!(
-            "waits up to {} for the agent",
-            human(c.agent_timeout)
-        ));
-    }
+    let ending = format!("ended by {:?}", c.end).to_lowercase();
+    more(
+        out,
+        &format!(
+            "typing {}, receipts {}, {ending}",
+            on(c.typing),
+            on(c.receipts)
+        ),
+    );
+
+    let replies = if c.wait_for_reply {
+        "waits for each reply"
+    } else {
+        "sends without waiting"
+    };
+    let mut text = format!("{replies}, agent timeout {}", human(c.agent_timeout));
     if let Some(bytes) = c.upload_bytes {
-        flags.push(format!("uploads {bytes} bytes"));
+        text.push_str(&format!(", uploads a {bytes}-byte file"));
     }
-    flags.push(format!("ended by {:?}", c.end).to_lowercase());
-    more(out, &flags.join(", "));
+    more(out, &text);
 }
 
 fn thresholds(out: &mut String, thresholds: &[(String, String)]) {

@@ -4,20 +4,33 @@
 /// plausible typo: at most a third of the word's length in edits, and at
 /// least one edit allowed so short keys still get a suggestion.
 pub(crate) fn nearest<'c>(word: &str, candidates: &[&'c str]) -> Option<&'c str> {
-    let limit = (word.chars().count() / 3).max(1);
-    candidates
-        .iter()
-        .map(|c| (edit_distance(&word.to_lowercase(), c), *c))
-        .filter(|(d, _)| *d <= limit)
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, c)| c)
+    closest(word, candidates).into_iter().next()
 }
 
-/// `; did you mean "x"?` or nothing, ready to append to a message.
+/// Every candidate at the smallest plausible distance from `word`.
+fn closest<'c>(word: &str, candidates: &[&'c str]) -> Vec<&'c str> {
+    let limit = (word.chars().count() / 3).max(1);
+    let word = word.to_lowercase();
+    let scored: Vec<(usize, &str)> = candidates
+        .iter()
+        .map(|c| (edit_distance(&word, c), *c))
+        .filter(|(d, _)| *d <= limit)
+        .collect();
+
+    let best = scored.iter().map(|(d, _)| *d).min();
+    scored
+        .into_iter()
+        .filter(|(d, _)| Some(*d) == best)
+        .map(|(_, c)| c)
+        .collect()
+}
+
+/// `; did you mean "x"?` (or `"x" or "y"` on a tie), or the full list of
+/// choices when nothing is close, ready to append to a message.
 pub(crate) fn hint(word: &str, candidates: &[&str]) -> String {
-    match nearest(word, candidates) {
-        Some(c) => format!("; did you mean \"{c}\"?"),
-        None => format!("; expected one of {}", list(candidates)),
+    match closest(word, candidates).as_slice() {
+        [] => format!("; expected one of {}", list(candidates)),
+        near => format!("; did you mean {}?", list(near)),
     }
 }
 
@@ -87,6 +100,14 @@ mod tests {
     fn suggests_nothing_for_unrelated_words() {
         assert_eq!(nearest("banana", &["stages", "grace"]), None);
         assert!(hint("banana", &["a", "b"]).contains("one of \"a\" or \"b\""));
+    }
+
+    #[test]
+    fn offers_every_candidate_on_a_tie() {
+        assert_eq!(
+            hint("v3", &["v1", "v2"]),
+            "; did you mean \"v1\" or \"v2\"?"
+        );
     }
 
     #[test]

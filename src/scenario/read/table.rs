@@ -52,11 +52,11 @@ impl<'a, 'i> Section<'a, 'i> {
             None => Ok(()),
             Some(key) => {
                 let word = key.get_ref().as_ref();
-                let place = self.name();
+                let place = self.place();
                 let hint = suggest::hint(word, allowed);
                 Err(Diag::new(
                     key.span(),
-                    format!("unknown key \"{word}\" in {place}{hint}"),
+                    format!("unknown key \"{word}\" {place}{hint}"),
                 ))
             }
         }
@@ -77,10 +77,7 @@ impl<'a, 'i> Section<'a, 'i> {
     /// The value under `key`, or an error saying it is missing.
     pub fn require(&self, key: &str, example: &str) -> Read<Field<'a, 'i>> {
         self.get(key).ok_or_else(|| {
-            let message = format!(
-                "missing key \"{key}\" in {}; add e.g. {example}",
-                self.name()
-            );
+            let message = format!("missing key \"{key}\" {}; add e.g. {example}", self.place());
             Diag::new(self.span.clone(), message)
         })
     }
@@ -112,15 +109,15 @@ impl<'a, 'i> Section<'a, 'i> {
         entries
     }
 
-    /// How messages name this table: "the top level", "[load]" for a
-    /// section, the dotted path for anything nested deeper.
-    pub fn name(&self) -> String {
+    /// Where this table is, as messages say it: "at the top level", "in
+    /// [load]" for a section, the dotted path for anything nested deeper.
+    fn place(&self) -> String {
         if self.path.is_empty() {
-            "the top level".to_owned()
+            "at the top level".to_owned()
         } else if self.path.contains(['.', '[']) {
-            self.path.clone()
+            format!("in {}", self.path)
         } else {
-            format!("[{}]", self.path)
+            format!("in [{}]", self.path)
         }
     }
 
