@@ -380,3 +380,10 @@ fn validate_exits_2_on_a_bad_file() {
     );
     assert!(output.stdout.is_empty());
 }
+
+#[test]
+fn stages_may_be_written_as_an_array_of_tables() {
+    let inline = scenario::parse(BASE, "t.toml").unwrap();
+    let text = "name = \"t\"\n[[load.stages]]\nduration = \"10s\"\nclients = 5\n";
+    assert_eq!(scenario::parse(text, "t.toml").unwrap(), inline);
+}
