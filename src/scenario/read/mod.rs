@@ -80,15 +80,17 @@ fn check_probe(top: &Section<'_, '_>, scenario: &Scenario) -> Read<()> {
     if scenario.conversation.probe.is_none() || !is_open {
         return Ok(());
     }
-    let probe = top
+    let conversation = top
         .get("conversation")
         .map(|f| f.section_free())
-        .transpose()?
-        .and_then(|c| c.get("probe"));
-    let span = probe.map_or_else(|| top.span(), |p| p.key_error("").span);
-    Err(Diag::new(
-        span,
-        "conversation.probe: a probe runs a closed loop; use model = \"closed\" with clients, \
-         or remove probe",
-    ))
+        .transpose()?;
+    let message =
+        "a probe runs a closed loop; use model = \"closed\" with clients, or remove probe";
+    match conversation.and_then(|c| c.get("probe")) {
+        Some(probe) => Err(probe.key_error(message)),
+        None => Err(Diag::new(
+            top.span(),
+            format!("conversation.probe: {message}"),
+        )),
+    }
 }
