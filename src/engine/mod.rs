@@ -1,5 +1,7 @@
 //! The load engine: plan, workers, virtual clients, run control.
 
+pub mod profile;
+
 use crate::cli::RunArgs;
 use crate::exit::Verdict;
 
