@@ -26,6 +26,11 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
 
 const BODY: &[u8] = b"hello from the test server";
+/// Server hold and request timeout for the tests about waiting. These run
+/// on the real clock: tokio's paused clock jumps to the next timer whenever
+/// the runtime waits on a socket, so with real loopback I/O it fires
+/// timeouts that never happened.
+const SHORT: Duration = Duration::from_millis(250);
 const PATH: &str = "/clientweb/api/v2/availability?tenantUrl=test.example";
 
 /// What a test server saw, shared with the test.
@@ -285,7 +290,7 @@ async fn a_refused_connection_is_a_connect_error() {
     }
 }
 
-#[tokio::test(start_paused = true)]
+#[tokio::test]
 async fn a_server_that_never_answers_times_out_on_time() {
     let server = raw_server(|mut stream| async move {
         let mut buf = [0u8; 1024];
@@ -293,13 +298,13 @@ async fn a_server_that_never_answers_times_out_on_time() {
     })
     .await;
     let mut cfg = config("http", server.addr, HttpVersion::Http1);
-    cfg.request_timeout = Duration::from_secs(5);
+    cfg.request_timeout = SHORT;
 
     let err = get(&transport(&cfg)).await.unwrap_err();
     assert_eq!(err.kind, ErrorKind::Timeout, "{err}");
     let took = err.done - err.sent;
     assert!(
-        took >= Duration::from_secs(5) && took < Duration::from_secs(6),
+        took >= SHORT && took < SHORT + Duration::from_secs(2),
         "{took:?}"
     );
 }
@@ -334,13 +339,12 @@ async fn a_malformed_response_is_a_protocol_error() {
     assert_eq!(err.kind, ErrorKind::Protocol, "{err}");
 }
 
-#[tokio::test(start_paused = true)]
+#[tokio::test]
 async fn the_request_over_the_cap_waits_and_reports_it_as_pool_wait() {
-    let hold = Duration::from_secs(10);
+    let hold = SHORT;
     let server = http_server(None, hold).await;
     let mut cfg = config("http", server.addr, HttpVersion::Http1);
     cfg.max_connections = Some(1);
-    cfg.request_timeout = Duration::from_secs(60);
     let transport = transport(&cfg);
 
     let (first, second) = tokio::join!(get(&transport), get(&transport));
@@ -414,4 +418,62 @@ fn raising_the_fd_limit_never_lowers_it() {
     assert_eq!(raised, soft.saturating_add(1).min(hard).max(soft));
 
     assert!(raise_fd_limit(1) >= raised);
+}
+
+/// Sends three requests at once; all must get a response.
+async fn three_at_once(transport: &Transport) -> [Exchange; 3] {
+    let (a, b, c) = tokio::join!(get(transport), get(transport), get(transport));
+    [a.unwrap(), b.unwrap(), c.unwrap()]
+}
+
+#[tokio::test]
+async fn the_cap_does_not_hold_back_http2_requests() {
+    let hold = SHORT;
+    let server = http_server(None, hold).await;
+    let mut cfg = config("http", server.addr, HttpVersion::Http2);
+    cfg.max_connections = Some(1);
+
+    for exchange in three_at_once(&transport(&cfg)).await {
+        assert!(exchange.pool_wait < hold / 2, "{:?}", exchange.pool_wait);
+    }
+    assert_eq!(server.seen.connections.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn the_cap_is_lifted_once_alpn_chose_http2() {
+    let identity = identity();
+    let hold = SHORT;
+    let server = http_server(Some(server_tls(&identity)), hold).await;
+    let mut cfg = config("https", server.addr, HttpVersion::Auto);
+    cfg.ca_cert_pem = Some(identity.pem.into_bytes());
+    cfg.max_connections = Some(1);
+    let transport = transport(&cfg);
+
+    get(&transport).await.unwrap();
+    for exchange in three_at_once(&transport).await {
+        assert!(exchange.pool_wait < hold / 2, "{:?}", exchange.pool_wait);
+    }
+    assert_eq!(server.seen.connections.load(Ordering::SeqCst), 1);
+    assert!(
+        server
+            .seen
+            .versions
+            .lock()
+            .unwrap()
+            .iter()
+            .all(|v| *v == Version::HTTP_2)
+    );
+}
+
+#[tokio::test]
+async fn concurrent_first_requests_share_one_negotiated_http2_connection() {
+    let identity = identity();
+    let server = http_server(Some(server_tls(&identity)), Duration::ZERO).await;
+    let mut cfg = config("https", server.addr, HttpVersion::Auto);
+    cfg.ca_cert_pem = Some(identity.pem.into_bytes());
+
+    for exchange in three_at_once(&transport(&cfg)).await {
+        assert_eq!(exchange.status, 200);
+    }
+    assert_eq!(server.seen.versions.lock().unwrap().len(), 3);
 }
