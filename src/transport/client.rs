@@ -6,6 +6,12 @@
 //! the wait for a connection, recorded apart as `pool_wait`. HTTP/2 carries
 //! many requests on one connection, so the cap stops applying as soon as
 //! the target is seen to answer over HTTP/2.
+//!
+//! TODO(#3): hyper-util's pool keeps one HTTP/2 connection per target, so
+//! once the server's stream limit (often 100 to 250) is taken by held long
+//! polls, further requests queue inside that connection, unseen by
+//! `pool_wait`; a pool that opens another HTTP/2 connection when the
+//! streams run out would fix it.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
