@@ -3,3 +3,4 @@
 
 mod report;
 mod scenario;
+mod transport;

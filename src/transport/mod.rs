@@ -1,1 +1,27 @@
-//! The HTTP client side: hyper, rustls, connection policy.
+//! The HTTP client side of a run: hyper over rustls, with the connection
+//! policy of the scenario made explicit (DESIGN.md decision 6).
+//!
+//! A run parses its target and builds its TLS settings once, into a
+//! [`TransportShared`]. Each worker thread, or each virtual client in
+//! per-client mode, then builds a [`Transport`] from it: its own connection
+//! pool, its own cap on HTTP/1.1 requests in flight. [`Transport::send`]
+//! turns one request into an [`Exchange`] or a [`TransportError`], both
+//! timed, so that failures are measurements like any response.
+
+mod classify;
+mod client;
+mod config;
+mod connector;
+mod error_kind;
+mod exchange;
+mod fd_limit;
+mod insecure;
+mod shared;
+mod tls;
+
+pub use client::Transport;
+pub use config::TransportConfig;
+pub use error_kind::ErrorKind;
+pub use exchange::{Exchange, TransportError};
+pub use fd_limit::raise_fd_limit;
+pub use shared::TransportShared;

@@ -1,0 +1,479 @@
+//! The transport against tiny servers written here: plain and TLS, HTTP/1.1
+//! and HTTP/2, and servers that misbehave on purpose (refuse, stall, reset).
+
+use std::convert::Infallible;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::Bytes;
+use chatload::scenario::HttpVersion;
+use chatload::transport::{
+    ErrorKind, Exchange, Transport, TransportConfig, TransportError, TransportShared,
+    raise_fd_limit,
+};
+use http::{HeaderMap, Method, Request, Response, Version};
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto;
+use rustls::ServerConfig;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::JoinHandle;
+
+const BODY: &[u8] = b"hello from the test server";
+/// Server hold and request timeout for the tests about waiting. These run
+/// on the real clock: tokio's paused clock jumps to the next timer whenever
+/// the runtime waits on a socket, so with real loopback I/O it fires
+/// timeouts that never happened.
+const SHORT: Duration = Duration::from_millis(250);
+const PATH: &str = "/clientweb/api/v2/availability?tenantUrl=test.example";
+
+/// What a test server saw, shared with the test.
+#[derive(Clone, Default)]
+struct Seen {
+    connections: Arc<AtomicUsize>,
+    peers: Arc<Mutex<Vec<IpAddr>>>,
+    versions: Arc<Mutex<Vec<Version>>>,
+}
+
+/// A server on a loopback port of the system's choosing, stopped on drop.
+struct Server {
+    addr: SocketAddr,
+    seen: Seen,
+    task: JoinHandle<()>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// A self-signed certificate for 127.0.0.1 and its PEM.
+struct Identity {
+    cert: CertificateDer<'static>,
+    key: Vec<u8>,
+    pem: String,
+}
+
+fn identity() -> Identity {
+    let names = vec!["127.0.0.1".to_owned(), "localhost".to_owned()];
+    let certified = rcgen::generate_simple_self_signed(names).unwrap();
+    Identity {
+        cert: certified.cert.der().clone(),
+        key: certified.signing_key.serialize_der(),
+        pem: certified.cert.pem(),
+    }
+}
+
+fn server_tls(identity: &Identity) -> Arc<ServerConfig> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(identity.key.clone()));
+    let mut config = ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(vec![identity.cert.clone()], key)
+        .unwrap();
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Arc::new(config)
+}
+
+/// An HTTP server answering every request with [`BODY`] after `hold`,
+/// over TLS when `tls` is given; HTTP/1.1 or HTTP/2 as the client speaks.
+async fn http_server(tls: Option<Arc<ServerConfig>>, hold: Duration) -> Server {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let seen = Seen::default();
+
+    let state = seen.clone();
+    let task = tokio::spawn(async move {
+        while let Ok((stream, peer)) = listener.accept().await {
+            state.connections.fetch_add(1, Ordering::SeqCst);
+            state.peers.lock().unwrap().push(peer.ip());
+            tokio::spawn(serve_connection(stream, tls.clone(), state.clone(), hold));
+        }
+    });
+    Server { addr, seen, task }
+}
+
+async fn serve_connection(
+    stream: TcpStream,
+    tls: Option<Arc<ServerConfig>>,
+    seen: Seen,
+    hold: Duration,
+) {
+    let service = service_fn(move |request: Request<Incoming>| {
+        seen.versions.lock().unwrap().push(request.version());
+        async move {
+            tokio::time::sleep(hold).await;
+            Ok::<_, Infallible>(Response::new(Full::new(Bytes::from_static(BODY))))
+        }
+    });
+
+    let builder = auto::Builder::new(TokioExecutor::new());
+    match tls {
+        Some(config) => {
+            let Ok(stream) = tokio_rustls::TlsAcceptor::from(config).accept(stream).await else {
+                return;
+            };
+            let _ = builder
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+        }
+        None => {
+            let _ = builder
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+        }
+    }
+}
+
+/// A raw TCP server running `behaviour` on each connection.
+async fn raw_server<F, Fut>(behaviour: F) -> Server
+where
+    F: Fn(TcpStream) -> Fut + Send + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let seen = Seen::default();
+
+    let state = seen.clone();
+    let task = tokio::spawn(async move {
+        while let Ok((stream, _peer)) = listener.accept().await {
+            state.connections.fetch_add(1, Ordering::SeqCst);
+            tokio::spawn(behaviour(stream));
+        }
+    });
+    Server { addr, seen, task }
+}
+
+async fn read_request_head(stream: &mut TcpStream) {
+    let mut head = Vec::new();
+    let mut buf = [0u8; 1024];
+    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+        match stream.read(&mut buf).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => head.extend_from_slice(&buf[..n]),
+        }
+    }
+}
+
+fn config(scheme: &str, addr: SocketAddr, http: HttpVersion) -> TransportConfig {
+    TransportConfig {
+        base_url: format!("{scheme}://{addr}"),
+        http,
+        ca_cert_pem: None,
+        use_system_roots: false,
+        insecure: false,
+        request_timeout: Duration::from_secs(10),
+        max_connections: None,
+        source_addrs: Vec::new(),
+    }
+}
+
+fn transport(cfg: &TransportConfig) -> Transport {
+    Transport::new(TransportShared::new(cfg).unwrap())
+}
+
+async fn get(transport: &Transport) -> Result<Exchange, TransportError> {
+    transport
+        .send(Method::GET, PATH, &HeaderMap::new(), Bytes::new())
+        .await
+}
+
+/// Sends one request under `http` and returns the version the server saw.
+async fn version_seen(http: HttpVersion, over_tls: bool) -> Version {
+    let identity = identity();
+    let server = http_server(over_tls.then(|| server_tls(&identity)), Duration::ZERO).await;
+    let mut cfg = config(if over_tls { "https" } else { "http" }, server.addr, http);
+    cfg.ca_cert_pem = Some(identity.pem.into_bytes());
+
+    let exchange = get(&transport(&cfg)).await.unwrap();
+    assert_eq!(exchange.status, 200);
+    assert_eq!(&exchange.body[..], BODY);
+    assert!(exchange.done >= exchange.sent);
+
+    let versions = server.seen.versions.lock().unwrap().clone();
+    assert_eq!(versions.len(), 1);
+    versions[0]
+}
+
+#[tokio::test]
+async fn plain_http1_gets_the_body() {
+    assert_eq!(
+        version_seen(HttpVersion::Http1, false).await,
+        Version::HTTP_11
+    );
+}
+
+#[tokio::test]
+async fn plain_http2_uses_prior_knowledge() {
+    assert_eq!(
+        version_seen(HttpVersion::Http2, false).await,
+        Version::HTTP_2
+    );
+}
+
+#[tokio::test]
+async fn plain_auto_speaks_http1() {
+    assert_eq!(
+        version_seen(HttpVersion::Auto, false).await,
+        Version::HTTP_11
+    );
+}
+
+#[tokio::test]
+async fn tls_http1_offers_only_http1() {
+    assert_eq!(
+        version_seen(HttpVersion::Http1, true).await,
+        Version::HTTP_11
+    );
+}
+
+#[tokio::test]
+async fn tls_http2_gets_the_body() {
+    assert_eq!(
+        version_seen(HttpVersion::Http2, true).await,
+        Version::HTTP_2
+    );
+}
+
+#[tokio::test]
+async fn tls_auto_takes_http2_when_the_server_offers_it() {
+    assert_eq!(version_seen(HttpVersion::Auto, true).await, Version::HTTP_2);
+}
+
+#[tokio::test]
+async fn a_ca_file_that_does_not_match_is_a_tls_error() {
+    let server = http_server(Some(server_tls(&identity())), Duration::ZERO).await;
+    let mut cfg = config("https", server.addr, HttpVersion::Auto);
+    cfg.ca_cert_pem = Some(identity().pem.into_bytes());
+
+    let err = get(&transport(&cfg)).await.unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Tls, "{err}");
+    assert!(
+        err.detail.to_lowercase().contains("certificate"),
+        "{}",
+        err.detail
+    );
+}
+
+#[tokio::test]
+async fn insecure_accepts_a_certificate_nobody_trusts() {
+    let server = http_server(Some(server_tls(&identity())), Duration::ZERO).await;
+    let mut cfg = config("https", server.addr, HttpVersion::Auto);
+    cfg.insecure = true;
+
+    let exchange = get(&transport(&cfg)).await.unwrap();
+    assert_eq!(exchange.status, 200);
+    assert_eq!(&exchange.body[..], BODY);
+}
+
+#[tokio::test]
+async fn a_refused_connection_is_a_connect_error() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    drop(listener);
+
+    for scheme in ["http", "https"] {
+        let mut cfg = config(scheme, addr, HttpVersion::Auto);
+        cfg.insecure = true;
+        let err = get(&transport(&cfg)).await.unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Connect, "{scheme}: {err}");
+    }
+}
+
+#[tokio::test]
+async fn a_server_that_never_answers_times_out_on_time() {
+    let server = raw_server(|mut stream| async move {
+        let mut buf = [0u8; 1024];
+        while matches!(stream.read(&mut buf).await, Ok(n) if n > 0) {}
+    })
+    .await;
+    let mut cfg = config("http", server.addr, HttpVersion::Http1);
+    cfg.request_timeout = SHORT;
+
+    let err = get(&transport(&cfg)).await.unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Timeout, "{err}");
+    let took = err.done - err.sent;
+    assert!(
+        took >= SHORT && took < SHORT + Duration::from_secs(2),
+        "{took:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_reset_in_the_middle_of_the_body_is_a_protocol_error() {
+    let server = raw_server(|mut stream| async move {
+        read_request_head(&mut stream).await;
+        let head = "HTTP/1.1 200 OK\r\ncontent-length: 1000\r\n\r\nonly part of it";
+        let _ = stream.write_all(head.as_bytes()).await;
+        let _ = stream.flush().await;
+        // Zero linger turns the close into a reset.
+        let _ = stream.set_zero_linger();
+    })
+    .await;
+    let cfg = config("http", server.addr, HttpVersion::Http1);
+
+    let err = get(&transport(&cfg)).await.unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Protocol, "{err}");
+}
+
+#[tokio::test]
+async fn a_malformed_response_is_a_protocol_error() {
+    let server = raw_server(|mut stream| async move {
+        read_request_head(&mut stream).await;
+        let _ = stream.write_all(b"this is not http\r\n\r\n").await;
+    })
+    .await;
+    let cfg = config("http", server.addr, HttpVersion::Http1);
+
+    let err = get(&transport(&cfg)).await.unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Protocol, "{err}");
+}
+
+#[tokio::test]
+async fn the_request_over_the_cap_waits_and_reports_it_as_pool_wait() {
+    let hold = SHORT;
+    let server = http_server(None, hold).await;
+    let mut cfg = config("http", server.addr, HttpVersion::Http1);
+    cfg.max_connections = Some(1);
+    let transport = transport(&cfg);
+
+    let (first, second) = tokio::join!(get(&transport), get(&transport));
+    let (first, second) = (first.unwrap(), second.unwrap());
+
+    assert!(
+        first.pool_wait < Duration::from_secs(1),
+        "{:?}",
+        first.pool_wait
+    );
+    assert!(second.pool_wait >= hold, "{:?}", second.pool_wait);
+    assert!(second.sent >= first.done);
+    assert_eq!(server.seen.connections.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn connections_are_reused() {
+    let identity = identity();
+    let server = http_server(Some(server_tls(&identity)), Duration::ZERO).await;
+    let mut cfg = config("https", server.addr, HttpVersion::Http1);
+    cfg.ca_cert_pem = Some(identity.pem.into_bytes());
+    let transport = transport(&cfg);
+
+    for _ in 0..3 {
+        assert_eq!(get(&transport).await.unwrap().status, 200);
+    }
+    assert_eq!(server.seen.connections.load(Ordering::SeqCst), 1);
+    assert_eq!(server.seen.versions.lock().unwrap().len(), 3);
+}
+
+#[tokio::test]
+async fn new_connections_take_the_source_addresses_in_turn() {
+    let server = http_server(None, Duration::ZERO).await;
+    let mut cfg = config("http", server.addr, HttpVersion::Http1);
+    cfg.source_addrs = vec!["127.0.0.1".parse().unwrap(), "127.0.0.2".parse().unwrap()];
+    let shared = TransportShared::new(&cfg).unwrap();
+
+    // Two transports are two pools: each must open its own connection, and
+    // the rotation is shared, so the second one binds the second address.
+    for _ in 0..2 {
+        let transport = Transport::new(shared.clone());
+        assert_eq!(get(&transport).await.unwrap().status, 200);
+    }
+
+    let mut peers = server.seen.peers.lock().unwrap().clone();
+    peers.sort();
+    let expected: Vec<IpAddr> = vec!["127.0.0.1".parse().unwrap(), "127.0.0.2".parse().unwrap()];
+    assert_eq!(peers, expected);
+}
+
+#[test]
+fn a_base_url_with_a_path_is_a_usage_error() {
+    let mut cfg = config(
+        "https",
+        "127.0.0.1:8443".parse().unwrap(),
+        HttpVersion::Auto,
+    );
+    cfg.base_url = "https://127.0.0.1:8443/clientweb".to_owned();
+    cfg.insecure = true;
+
+    let err = TransportShared::new(&cfg).unwrap_err();
+    assert!(chatload::exit::is_usage(&err), "{err:#}");
+}
+
+#[test]
+fn raising_the_fd_limit_never_lowers_it() {
+    let (soft, hard) = rlimit::Resource::NOFILE.get().unwrap();
+
+    let raised = raise_fd_limit(soft.saturating_add(1));
+    assert!(raised >= soft);
+    assert_eq!(raised, soft.saturating_add(1).min(hard).max(soft));
+
+    assert!(raise_fd_limit(1) >= raised);
+}
+
+/// Sends three requests at once; all must get a response.
+async fn three_at_once(transport: &Transport) -> [Exchange; 3] {
+    let (a, b, c) = tokio::join!(get(transport), get(transport), get(transport));
+    [a.unwrap(), b.unwrap(), c.unwrap()]
+}
+
+#[tokio::test]
+async fn the_cap_does_not_hold_back_http2_requests() {
+    let hold = SHORT;
+    let server = http_server(None, hold).await;
+    let mut cfg = config("http", server.addr, HttpVersion::Http2);
+    cfg.max_connections = Some(1);
+
+    for exchange in three_at_once(&transport(&cfg)).await {
+        assert!(exchange.pool_wait < hold / 2, "{:?}", exchange.pool_wait);
+    }
+    assert_eq!(server.seen.connections.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn the_cap_is_lifted_once_alpn_chose_http2() {
+    let identity = identity();
+    let hold = SHORT;
+    let server = http_server(Some(server_tls(&identity)), hold).await;
+    let mut cfg = config("https", server.addr, HttpVersion::Auto);
+    cfg.ca_cert_pem = Some(identity.pem.into_bytes());
+    cfg.max_connections = Some(1);
+    let transport = transport(&cfg);
+
+    get(&transport).await.unwrap();
+    for exchange in three_at_once(&transport).await {
+        assert!(exchange.pool_wait < hold / 2, "{:?}", exchange.pool_wait);
+    }
+    assert_eq!(server.seen.connections.load(Ordering::SeqCst), 1);
+    assert!(
+        server
+            .seen
+            .versions
+            .lock()
+            .unwrap()
+            .iter()
+            .all(|v| *v == Version::HTTP_2)
+    );
+}
+
+#[tokio::test]
+async fn concurrent_first_requests_share_one_negotiated_http2_connection() {
+    let identity = identity();
+    let server = http_server(Some(server_tls(&identity)), Duration::ZERO).await;
+    let mut cfg = config("https", server.addr, HttpVersion::Auto);
+    cfg.ca_cert_pem = Some(identity.pem.into_bytes());
+
+    for exchange in three_at_once(&transport(&cfg)).await {
+        assert_eq!(exchange.status, 200);
+    }
+    assert_eq!(server.seen.versions.lock().unwrap().len(), 3);
+}
