@@ -2,5 +2,6 @@
 //! a loopback port chosen by the system (port 0), never a fixed one.
 
 mod report;
+mod run;
 mod scenario;
 mod transport;

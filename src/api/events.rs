@@ -19,6 +19,13 @@ pub struct EventsBody<E> {
     pub events: Vec<E>,
 }
 
+/// The same container borrowing its events, for sending without a copy.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct EventsRef<'a, E> {
+    /// The events, in order.
+    pub events: &'a [E],
+}
+
 /// State of a chat, as in Request Chat, Get Active Chat and status events.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

@@ -1,0 +1,255 @@
+//! One virtual client's way of calling the API: its identity and headers,
+//! the worker it lives on, and a `call` that sends a request and records
+//! the measurement, whatever the outcome.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::header::{self, HeaderMap, HeaderValue};
+use http::Method;
+use rand::rngs::SmallRng;
+use tokio::sync::watch;
+use tokio::time::Instant;
+
+use super::control::Phase;
+use crate::api::paths::Verb;
+use crate::api::{ApiVersion, Credentials, Endpoint, WEBCHAT_CLIENT_ID};
+use crate::metrics::{ErrorKind, Measure, Outcome, WorkerMetrics};
+use crate::scenario::{Connections, Scenario};
+use crate::transport::{Exchange, Transport, TransportShared};
+
+/// What every client on one worker thread shares. Lives in an `Rc`: a
+/// worker is one thread, so nothing here needs a lock.
+pub struct WorkerCtx {
+    /// The run's scenario.
+    pub scenario: Arc<Scenario>,
+    /// This worker's recorder; borrowed for the length of one record call.
+    pub metrics: RefCell<WorkerMetrics>,
+    /// Connection settings shared by all transports of the run.
+    pub shared: Arc<TransportShared>,
+    /// The worker's pool, in shared-connection mode.
+    pub pool: Option<Rc<Transport>>,
+    /// `?tenantUrl=…`, encoded once.
+    pub tenant_query: String,
+    /// Clients alive on this worker.
+    pub active_clients: Cell<u64>,
+    /// Chats alive on this worker.
+    pub active_chats: Cell<u64>,
+    /// The run's phase, as last published by the worker's driver.
+    pub phase: watch::Receiver<Phase>,
+    /// Think times, lengths and counts are drawn from here.
+    pub rng: RefCell<SmallRng>,
+}
+
+impl WorkerCtx {
+    /// The API generation in use.
+    pub fn api(&self) -> ApiVersion {
+        self.scenario.target.api
+    }
+
+    /// The transport for a new client: the worker's pool, or a pool of the
+    /// client's own in per-client mode.
+    pub fn transport_for_client(&self) -> Rc<Transport> {
+        match (&self.pool, self.scenario.target.connections) {
+            (Some(pool), Connections::Shared { .. }) => pool.clone(),
+            _ => Rc::new(Transport::new(self.shared.clone())),
+        }
+    }
+
+    /// The phase now.
+    pub fn phase(&self) -> Phase {
+        *self.phase.borrow()
+    }
+}
+
+/// A sent request's result as the conversation sees it.
+pub enum Reply {
+    /// A response arrived; its status may still be an error status.
+    Response(Exchange),
+    /// No response: the failure was recorded under its kind.
+    Failed(ErrorKind),
+}
+
+impl Reply {
+    /// The exchange, if the status is 2xx.
+    pub fn ok(self) -> Option<Exchange> {
+        match self {
+            Reply::Response(ex) if (200..300).contains(&ex.status) => Some(ex),
+            _ => None,
+        }
+    }
+}
+
+/// One virtual client's caller.
+pub struct Caller {
+    /// The worker the client lives on.
+    pub ctx: Rc<WorkerCtx>,
+    transport: Rc<Transport>,
+    headers: HeaderMap,
+    webchat_cookie: RefCell<Option<HeaderValue>>,
+}
+
+impl Caller {
+    /// A caller for a new client with its own `clientId`.
+    pub fn new(ctx: Rc<WorkerCtx>) -> Caller {
+        let target = &ctx.scenario.target;
+        let client_id = if target.webchat {
+            WEBCHAT_CLIENT_ID.to_owned()
+        } else {
+            uuid::Uuid::new_v4().to_string()
+        };
+        let creds = Credentials::new(target.app_id.clone(), client_id);
+        let headers = base_headers(&creds, &target.user_agent);
+        let transport = ctx.transport_for_client();
+        Caller { ctx, transport, headers, webchat_cookie: RefCell::new(None) }
+    }
+
+    /// Sends one request to `endpoint` and records it. `intended` is when
+    /// the plan wanted it sent; the gap to the actual send is part of the
+    /// response time.
+    pub async fn call(&self, endpoint: Endpoint, intended: Instant, path: &str, body: Body) -> Reply {
+        let method = match endpoint.verb() {
+            Verb::Get => Method::GET,
+            Verb::Post => Method::POST,
+        };
+        let path_and_query = format!("{path}{}", self.ctx.tenant_query);
+        let headers = self.headers_for(&body);
+
+        let result = self.transport.send(method, &path_and_query, &headers, body.bytes).await;
+        let mut metrics = self.ctx.metrics.borrow_mut();
+        match result {
+            Ok(ex) => {
+                metrics.record_request(endpoint, intended.into_std(), ex.sent, ex.done, Outcome::Status(ex.status));
+                metrics.record_measure(Measure::PoolWait, ex.pool_wait);
+                drop(metrics);
+                self.keep_cookie(&ex.headers);
+                Reply::Response(ex)
+            }
+            Err(err) => {
+                metrics.record_request(endpoint, intended.into_std(), err.sent, err.done, Outcome::Error(err.kind));
+                metrics.record_measure(Measure::PoolWait, err.pool_wait);
+                tracing::debug!(endpoint = endpoint.name(), kind = ?err.kind, detail = %err.detail, "request failed");
+                Reply::Failed(err.kind)
+            }
+        }
+    }
+
+    /// Records a protocol error found in a response that arrived: a body
+    /// that does not parse, an id missing.
+    pub fn protocol_error(&self, endpoint: Endpoint, detail: &str) {
+        tracing::debug!(endpoint = endpoint.name(), detail, "unexpected response");
+        self.ctx.metrics.borrow_mut().protocol_error(endpoint);
+    }
+
+    fn headers_for(&self, body: &Body) -> HeaderMap {
+        let mut headers = self.headers.clone();
+        if let Some(kind) = body.content_type {
+            headers.insert(header::CONTENT_TYPE, kind);
+        }
+        if let Some(cookie) = self.webchat_cookie.borrow().as_ref() {
+            headers.insert(header::COOKIE, cookie.clone());
+        }
+        headers
+    }
+
+    /// In `WebChat` mode the server knows the client by its cookie: keep
+    /// the latest one and send it back, as a browser would.
+    fn keep_cookie(&self, headers: &HeaderMap) {
+        if !self.ctx.scenario.target.webchat {
+            return;
+        }
+        let Some(set) = headers.get(header::SET_COOKIE).and_then(|v| v.to_str().ok()) else {
+            return;
+        };
+        let pair = set.split(';').next().unwrap_or("").trim();
+        if let Ok(value) = HeaderValue::from_str(pair) {
+            *self.webchat_cookie.borrow_mut() = Some(value);
+        }
+    }
+}
+
+/// A request body with its content type.
+pub struct Body {
+    bytes: Bytes,
+    content_type: Option<HeaderValue>,
+}
+
+impl Body {
+    /// No body.
+    pub fn empty() -> Body {
+        Body { bytes: Bytes::new(), content_type: None }
+    }
+
+    /// A JSON body.
+    pub fn json(bytes: Vec<u8>) -> Body {
+        let kind = HeaderValue::from_static("application/json; charset=utf-8");
+        Body { bytes: Bytes::from(bytes), content_type: Some(kind) }
+    }
+
+    /// A multipart body holding one file of `size` bytes.
+    pub fn file_upload(size: u64) -> Body {
+        const BOUNDARY: &str = "chatload-boundary-7d1c";
+        let mut bytes = format!(
+            "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; \
+             filename=\"chatload.bin\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+        )
+        .into_bytes();
+        bytes.resize(bytes.len() + size as usize, b'x');
+        bytes.extend_from_slice(format!("\r\n--{BOUNDARY}--\r\n").as_bytes());
+        let kind = format!("multipart/form-data; boundary={BOUNDARY}");
+        let content_type = HeaderValue::from_str(&kind).ok();
+        Body { bytes: Bytes::from(bytes), content_type }
+    }
+}
+
+fn base_headers(creds: &Credentials, user_agent: &str) -> HeaderMap {
+    let mut headers = HeaderMap::with_capacity(6);
+    // The values come from the scenario, already validated as header text;
+    // an invalid one is dropped rather than failing every request.
+    if let Ok(value) = HeaderValue::from_str(&creds.header_value()) {
+        headers.insert(header::AUTHORIZATION, value);
+    }
+    if let Ok(value) = HeaderValue::from_str(user_agent) {
+        headers.insert(header::USER_AGENT, value);
+    }
+    headers.insert(header::ACCEPT, HeaderValue::from_static("application/json"));
+    // Both SDKs send it so that proxies never cache a poll.
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    headers
+}
+
+/// `?tenantUrl=<value>` with the value percent-encoded.
+pub fn tenant_query(tenant: &str) -> String {
+    let mut out = format!("?{}=", crate::api::TENANT_QUERY);
+    for byte in tenant.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tenant_query_encodes_reserved_characters() {
+        assert_eq!(tenant_query("acme.example.com"), "?tenantUrl=acme.example.com");
+        assert_eq!(tenant_query("https://a b/"), "?tenantUrl=https%3A%2F%2Fa%20b%2F");
+    }
+
+    #[test]
+    fn upload_body_is_multipart_with_the_requested_size() {
+        let body = Body::file_upload(1000);
+        let text = String::from_utf8_lossy(&body.bytes);
+        assert!(text.contains("name=\"file\""));
+        assert_eq!(text.matches('x').count(), 1000);
+        let kind = body.content_type.unwrap();
+        assert!(kind.to_str().unwrap().starts_with("multipart/form-data; boundary="));
+    }
+}

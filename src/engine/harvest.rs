@@ -1,0 +1,160 @@
+//! The harvest loop on the calling thread: gathers each interval's
+//! snapshots from every worker, merges them in interval order, feeds the
+//! harvester and the progress display, and turns Ctrl-C or SIGTERM into a
+//! graceful end (a second one skips the grace).
+
+use std::collections::BTreeMap;
+use std::time::{Duration, SystemTime};
+
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+use super::control::{Control, Phase, Timeline};
+use super::worker::Report;
+use crate::metrics::{Harvester, Snapshot};
+use crate::report::Progress;
+use crate::scenario::Scenario;
+
+/// One interval being gathered.
+struct Gathering {
+    merged: Option<Snapshot>,
+    length: Duration,
+}
+
+/// Which intervals each worker has delivered.
+struct Ledger {
+    /// Per worker: the next interval index it will deliver.
+    next: Vec<u64>,
+    /// Per worker: true once it sent its last interval.
+    done: Vec<bool>,
+}
+
+impl Ledger {
+    /// True if and only if every worker has delivered interval `index` or
+    /// finished before it.
+    fn is_complete(&self, index: u64) -> bool {
+        self.next.iter().zip(&self.done).all(|(&next, &done)| done || next > index)
+    }
+}
+
+/// Runs until every worker has sent its last interval; returns the
+/// harvester holding the whole run.
+pub async fn harvest(
+    mut inbox: mpsc::UnboundedReceiver<Report>,
+    workers: usize,
+    started_at: SystemTime,
+    progress: &Progress,
+    control: &Control,
+    timeline: &Timeline,
+    scenario: &Scenario,
+) -> Harvester {
+    let mut harvester = Harvester::new(started_at);
+    let mut pending: BTreeMap<u64, Gathering> = BTreeMap::new();
+    let mut ledger = Ledger { next: vec![0; workers], done: vec![false; workers] };
+    let mut signals = Signals::new();
+
+    loop {
+        tokio::select! {
+            report = inbox.recv() => {
+                let Some(Report::Interval { worker, index, length, snapshot, last }) = report else {
+                    break;
+                };
+                let entry = pending.entry(index).or_insert(Gathering { merged: None, length });
+                entry.length = entry.length.max(length);
+                match &mut entry.merged {
+                    Some(merged) => merged.merge(&snapshot),
+                    None => entry.merged = Some(snapshot),
+                }
+                ledger.next[worker] = index + 1;
+                ledger.done[worker] |= last;
+                flush(&mut pending, &ledger, &mut harvester, false);
+                progress.update(&stage_label(scenario, timeline), &harvester.live());
+            }
+            () = signals.next() => interrupt(control, &mut signals),
+        }
+    }
+    flush(&mut pending, &ledger, &mut harvester, true);
+    harvester
+}
+
+/// Hands every complete interval, in order, to the harvester; with `all`,
+/// the incomplete ones too (the run is over).
+fn flush(pending: &mut BTreeMap<u64, Gathering>, ledger: &Ledger, harvester: &mut Harvester, all: bool) {
+    while let Some(entry) = pending.first_entry() {
+        if !all && !ledger.is_complete(*entry.key()) {
+            return;
+        }
+        let index = *entry.key();
+        let gathering = entry.remove();
+        if let Some(merged) = gathering.merged {
+            harvester.add_interval(index, gathering.length, merged);
+        }
+    }
+}
+
+fn interrupt(control: &Control, signals: &mut Signals) {
+    signals.count += 1;
+    if signals.count == 1 {
+        eprintln!("chatload: interrupted; ending chats (interrupt again to stop at once)");
+        control.advance(Phase::Ending);
+    } else {
+        eprintln!("chatload: stopping at once; results are still written");
+        control.advance(Phase::Stopped);
+    }
+}
+
+/// The progress display's stage text, such as `stage 2/3 ramp 0→200`.
+fn stage_label(scenario: &Scenario, timeline: &Timeline) -> String {
+    let now = Instant::now();
+    if now >= timeline.drain_at {
+        return "draining".to_owned();
+    }
+    let elapsed = now.saturating_duration_since(timeline.start);
+    let stages = &scenario.load.stages;
+    let mut from = 0.0;
+    let mut end = Duration::ZERO;
+    for (i, stage) in stages.iter().enumerate() {
+        end += stage.duration;
+        if elapsed < end {
+            return format!("stage {}/{} {}→{}", i + 1, stages.len(), from, stage.target);
+        }
+        from = stage.target;
+    }
+    "draining".to_owned()
+}
+
+/// Ctrl-C and, on Unix, SIGTERM, as one stream.
+struct Signals {
+    count: u32,
+    #[cfg(unix)]
+    term: Option<tokio::signal::unix::Signal>,
+}
+
+impl Signals {
+    fn new() -> Signals {
+        Signals {
+            count: 0,
+            #[cfg(unix)]
+            term: tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok(),
+        }
+    }
+
+    /// Resolves at the next signal; never, if signals cannot be watched.
+    async fn next(&mut self) {
+        #[cfg(unix)]
+        if let Some(term) = self.term.as_mut() {
+            tokio::select! {
+                result = tokio::signal::ctrl_c() => {
+                    if result.is_ok() {
+                        return;
+                    }
+                }
+                Some(()) = term.recv() => return,
+            }
+            std::future::pending::<()>().await;
+        }
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    }
+}

@@ -1,0 +1,62 @@
+//! The long poll: exactly one Get New Chat Events outstanding for the whole
+//! life of a chat, re-issued as soon as the previous one answers.
+
+use std::rc::Rc;
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use super::caller::{Body, Caller, Reply};
+use super::chat_view::{ChatView, ServerEnd};
+use crate::api::{Endpoint, EventsBody, ServerEvent};
+
+/// Wait before re-polling after a failed poll, so that a broken target is
+/// not hammered by every client at once.
+const RETRY_AFTER: Duration = Duration::from_secs(1);
+
+/// Polls until the chat ends; the conversation drops the task when it is
+/// done with the chat.
+pub async fn poll_loop(caller: Rc<Caller>, view: Rc<ChatView>) {
+    let path = Endpoint::PollEvents.path(caller.ctx.api(), &view.chat_id, "");
+    let receipts = caller.ctx.scenario.conversation.receipts && caller.ctx.api().is_v2();
+    let mut intended = Instant::now();
+
+    while view.ended.get().is_none() {
+        let reply = caller.call(Endpoint::PollEvents, intended, &path, Body::empty()).await;
+        let at = Instant::now();
+        match reply {
+            Reply::Response(ex) if ex.status == 200 => {
+                apply_events(&caller, &view, &ex.body, at, receipts);
+                intended = at;
+            }
+            Reply::Response(ex) if ex.status == 404 => view.end(ServerEnd::NotFound),
+            Reply::Response(_) | Reply::Failed(_) => {
+                intended = at + RETRY_AFTER;
+                tokio::time::sleep_until(intended).await;
+            }
+        }
+    }
+}
+
+fn apply_events(caller: &Caller, view: &ChatView, body: &[u8], at: Instant, receipts: bool) {
+    let events = match serde_json::from_slice::<EventsBody<ServerEvent>>(body) {
+        Ok(parsed) => parsed.events,
+        Err(err) => {
+            caller.protocol_error(Endpoint::PollEvents, &err.to_string());
+            return;
+        }
+    };
+    let mut unknown = 0;
+    for event in &events {
+        if !view.apply(event, at, receipts) {
+            unknown += 1;
+        }
+    }
+    if unknown > 0 {
+        let mut metrics = caller.ctx.metrics.borrow_mut();
+        (0..unknown).for_each(|_| metrics.unknown_event());
+    }
+    if !events.is_empty() {
+        view.changed.notify_waiters();
+    }
+}

@@ -1,0 +1,99 @@
+//! The target of a run: a URL from the scenario, or the embedded mock
+//! started on a loopback port with a fresh certificate that the run trusts,
+//! and nothing else (never `--insecure`).
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use bytes::Bytes;
+use http::{HeaderMap, Method};
+
+use crate::api::Endpoint;
+use crate::metrics::ErrorKind;
+use crate::mock::{self, EmbeddedMock, MockConfig};
+use crate::scenario::Scenario;
+use crate::transport::{Transport, TransportConfig, TransportShared};
+
+/// The server a run talks to.
+pub struct Target {
+    /// Its base URL.
+    pub url: String,
+    /// Transport settings for it.
+    pub transport: Arc<TransportShared>,
+    /// The mock, when the run started one.
+    mock: Option<EmbeddedMock>,
+}
+
+impl Target {
+    /// Stops the embedded mock, if any.
+    pub async fn stop(self) {
+        if let Some(mock) = self.mock {
+            mock.stop().await;
+        }
+    }
+}
+
+/// Starts the embedded mock if the scenario names no target, builds the
+/// transport settings, and checks that the target answers at all: a run
+/// against a target that is down or whose certificate fails is not
+/// started (exit 3), while failures during a run are data.
+pub async fn prepare(scenario: &Scenario) -> anyhow::Result<Target> {
+    let target = &scenario.target;
+    let (url, mock, ca) = match &target.url {
+        Some(url) => (url.clone(), None, read_ca(scenario)?),
+        None => {
+            let config = MockConfig::from_settings(&scenario.mock);
+            let mock = mock::start_embedded(config, true).await.context("starting the embedded mock")?;
+            let ca = mock.cert_pem.clone().map(String::into_bytes);
+            (mock.url.clone(), Some(mock), ca)
+        }
+    };
+
+    let config = TransportConfig {
+        base_url: url.clone(),
+        http: target.http,
+        ca_cert_pem: ca,
+        use_system_roots: mock.is_none(),
+        insecure: target.insecure,
+        request_timeout: target.request_timeout,
+        max_connections: None,
+        source_addrs: target.source_addrs.clone(),
+    };
+    let transport = TransportShared::new(&config)?;
+    if target.insecure {
+        tracing::warn!(url, "TLS certificates are not verified (--insecure)");
+    }
+    preflight(&transport, scenario).await?;
+    Ok(Target { url, transport, mock })
+}
+
+fn read_ca(scenario: &Scenario) -> anyhow::Result<Option<Vec<u8>>> {
+    let Some(path) = &scenario.target.ca_cert else { return Ok(None) };
+    std::fs::read(path).map(Some).map_err(|err| {
+        crate::exit::usage(format!("--ca-cert {}: cannot read it: {err}", path.display()))
+    })
+}
+
+/// One Check Availability call: connection and TLS problems stop the run
+/// here, with the reason; any HTTP answer means the target is there.
+async fn preflight(transport: &Arc<TransportShared>, scenario: &Scenario) -> anyhow::Result<()> {
+    let client = Transport::new(transport.clone());
+    let path = Endpoint::Availability.path(scenario.target.api, "", "");
+    let query = super::caller::tenant_query(&scenario.target.tenant_url);
+    let result =
+        client.send(Method::GET, &format!("{path}{query}"), &HeaderMap::new(), Bytes::new()).await;
+    match result {
+        Ok(_) => Ok(()),
+        Err(err) if matches!(err.kind, ErrorKind::Connect | ErrorKind::Tls | ErrorKind::Timeout) => {
+            anyhow::bail!("the target {} cannot be reached: {}", transport_url(scenario), err.detail)
+        }
+        Err(err) => {
+            tracing::warn!(detail = %err.detail, "the target's first answer was malformed");
+            Ok(())
+        }
+    }
+}
+
+fn transport_url(scenario: &Scenario) -> &str {
+    scenario.target.url.as_deref().unwrap_or("(embedded mock)")
+}

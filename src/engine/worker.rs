@@ -1,0 +1,241 @@
+//! A worker: one OS thread with its own single-threaded event loop, running
+//! its share of the virtual clients and owning their measurements.
+//!
+//! Shares are fixed by arithmetic, not handed out at run time: worker `w`
+//! of `W` runs every `W`-th arrival of the open model, and its
+//! [`profile::share`] of the closed model's clients. So workers need no
+//! coordination beyond the run's phase, and once a second each sends its
+//! interval's snapshot to the harvester: the only message per interval.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::Duration;
+
+use rand::SeedableRng;
+use rand::rngs::SmallRng;
+use tokio::sync::{mpsc, watch};
+use tokio::task::LocalSet;
+use tokio::time::Instant;
+
+use super::caller::{WorkerCtx, tenant_query};
+use super::client::{Lifetime, run_client};
+use super::control::{Control, Phase, Timeline};
+use super::profile::{self, Arrivals};
+use crate::metrics::{Snapshot, WorkerMetrics};
+use crate::scenario::{Connections, LoadModel, Scenario};
+use crate::transport::{Transport, TransportShared};
+
+/// How often the closed-model driver re-reads its target.
+const DRIVER_TICK: Duration = Duration::from_millis(10);
+
+/// Longest a worker waits for its clients after the run has ended them,
+/// so that a hung target cannot keep the run from writing its results.
+const END_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A message from a worker to the harvester.
+pub enum Report {
+    /// Interval `index`'s data; `last` marks the worker's final interval.
+    Interval {
+        /// Which worker.
+        worker: usize,
+        /// Interval number, counted in seconds from the plan's start.
+        index: u64,
+        /// Length covered (one second, or less for the last).
+        length: Duration,
+        /// The measurements.
+        snapshot: Snapshot,
+        /// True for the worker's final message.
+        last: bool,
+    },
+}
+
+/// Everything a worker thread needs to start.
+pub struct WorkerSpec {
+    /// Which worker, from 0.
+    pub index: usize,
+    /// How many workers the run has.
+    pub workers: usize,
+    /// The scenario.
+    pub scenario: Arc<Scenario>,
+    /// Transport settings shared by all.
+    pub shared: Arc<TransportShared>,
+    /// The run's phase.
+    pub control: Control,
+    /// The run's planned instants.
+    pub timeline: Timeline,
+    /// Where snapshots go.
+    pub reports: mpsc::UnboundedSender<Report>,
+    /// Seed for this worker's draws.
+    pub seed: u64,
+}
+
+/// Runs a worker on the current thread until its clients are done.
+pub fn run(spec: WorkerSpec) -> std::io::Result<()> {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    LocalSet::new().block_on(&runtime, drive(spec));
+    Ok(())
+}
+
+async fn drive(spec: WorkerSpec) {
+    let (phase_tx, phase_rx) = watch::channel(Phase::Running);
+    let ctx = Rc::new(worker_ctx(&spec, phase_rx));
+    let next = Rc::new(Cell::new(0));
+    let start = spec.timeline.start;
+    let ticker = tokio::task::spawn_local(tick(ctx.clone(), spec.index, start, next.clone(), spec.reports.clone()));
+    let phases = tokio::task::spawn_local(follow_phase(spec.control.clone(), spec.timeline, phase_tx));
+
+    match spec.scenario.load.model {
+        LoadModel::Closed { .. } => closed(&ctx, &spec).await,
+        LoadModel::Open { max_clients, .. } => open(&ctx, &spec, max_clients).await,
+    }
+    wait_for_clients(&ctx, &spec).await;
+
+    phases.abort();
+    ticker.abort();
+    send_last(&ctx, spec.index, start, next.get(), &spec.reports);
+}
+
+fn worker_ctx(spec: &WorkerSpec, phase: watch::Receiver<Phase>) -> WorkerCtx {
+    let scenario = spec.scenario.clone();
+    let pool = match scenario.target.connections {
+        Connections::Shared { .. } => Some(Rc::new(Transport::new(spec.shared.clone()))),
+        Connections::PerClient => None,
+    };
+    WorkerCtx {
+        tenant_query: tenant_query(&scenario.target.tenant_url),
+        scenario,
+        metrics: RefCell::new(WorkerMetrics::new()),
+        shared: spec.shared.clone(),
+        pool,
+        active_clients: Cell::new(0),
+        active_chats: Cell::new(0),
+        phase,
+        rng: RefCell::new(SmallRng::seed_from_u64(spec.seed)),
+    }
+}
+
+/// Publishes the run's phase to this worker's clients: from the clock of
+/// the plan, and from the run-wide control (a signal may end a run early).
+async fn follow_phase(control: Control, timeline: Timeline, phase_tx: watch::Sender<Phase>) {
+    loop {
+        let now = Instant::now();
+        let phase = control.phase().max(timeline.phase_at(now));
+        control.advance(phase);
+        phase_tx.send_if_modified(|current| {
+            let changed = *current != phase;
+            *current = phase;
+            changed
+        });
+        if phase >= Phase::Stopped {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Closed model: keep this worker's share of the target number of clients
+/// alive, starting new ones and retiring the newest as the target moves.
+async fn closed(ctx: &Rc<WorkerCtx>, spec: &WorkerSpec) {
+    let stages = &spec.scenario.load.stages;
+    let start = spec.timeline.start;
+    let mut clients: Vec<Rc<Cell<bool>>> = Vec::new();
+    let mut tick = start;
+
+    while ctx.phase() == Phase::Running {
+        let total = profile::value_at(stages, tick - start).round() as u64;
+        let target = profile::share(total, spec.index as u64, spec.workers as u64) as usize;
+        clients.retain(|retire| !retire.get() || Rc::strong_count(retire) > 1);
+        let alive = clients.iter().filter(|r| !r.get()).count();
+
+        for _ in alive..target {
+            let retire = Rc::new(Cell::new(false));
+            clients.push(retire.clone());
+            tokio::task::spawn_local(run_client(ctx.clone(), tick, Lifetime::Closed { retire }));
+        }
+        for retire in clients.iter().rev().filter(|r| !r.get()).take(alive.saturating_sub(target)) {
+            retire.set(true);
+        }
+
+        tick += DRIVER_TICK;
+        tokio::time::sleep_until(tick).await;
+    }
+}
+
+/// Open model: start a one-chat client at each of this worker's arrival
+/// times; an arrival beyond the client cap is dropped, not delayed.
+async fn open(ctx: &Rc<WorkerCtx>, spec: &WorkerSpec, max_clients: u64) {
+    let load = &spec.scenario.load;
+    let arrival = match load.model {
+        LoadModel::Open { arrival, .. } => arrival,
+        LoadModel::Closed { .. } => return,
+    };
+    let cap = profile::share(max_clients, spec.index as u64, spec.workers as u64);
+    let arrivals = Arrivals::new(&load.stages, arrival, spec.seed).shard(spec.index as u64, spec.workers as u64);
+
+    for offset in arrivals {
+        let at = spec.timeline.start + offset;
+        tokio::time::sleep_until(at).await;
+        if ctx.phase() != Phase::Running {
+            return;
+        }
+        if ctx.active_clients.get() >= cap {
+            ctx.metrics.borrow_mut().chat_dropped();
+            continue;
+        }
+        tokio::task::spawn_local(run_client(ctx.clone(), at, Lifetime::Open));
+    }
+}
+
+/// After the plan: clients finish their chats during the grace period, are
+/// ended after it, and are dropped if they still hang on.
+async fn wait_for_clients(ctx: &Rc<WorkerCtx>, spec: &WorkerSpec) {
+    let mut phase = ctx.phase.clone();
+    let mut hard_stop = None;
+    while ctx.active_clients.get() > 0 {
+        let current = *phase.borrow();
+        if current >= Phase::Ending && hard_stop.is_none() {
+            hard_stop = Some(Instant::now() + END_TIMEOUT);
+        }
+        if hard_stop.is_some_and(|at| Instant::now() >= at) {
+            tracing::warn!(worker = spec.index, clients = ctx.active_clients.get(), "clients did not end in time; dropping them");
+            spec.control.advance(Phase::Stopped);
+            return;
+        }
+        let _ = tokio::time::timeout(Duration::from_millis(50), phase.changed()).await;
+    }
+}
+
+/// Once a second, on the second of the plan, hands the interval's
+/// measurements to the harvester. `next` is the index of the next interval
+/// to send, shared with the final report so that no index is skipped.
+async fn tick(ctx: Rc<WorkerCtx>, worker: usize, start: Instant, next: Rc<Cell<u64>>, reports: Reports) {
+    loop {
+        let index = next.get();
+        tokio::time::sleep_until(start + Duration::from_secs(index + 1)).await;
+        send_interval(&ctx, worker, index, Duration::from_secs(1), &reports, false);
+        next.set(index + 1);
+    }
+}
+
+/// The final report: the partial interval in progress when the worker
+/// finished.
+fn send_last(ctx: &WorkerCtx, worker: usize, start: Instant, next: u64, reports: &Reports) {
+    let covered = Duration::from_secs(next);
+    let length = Instant::now().saturating_duration_since(start).saturating_sub(covered);
+    send_interval(ctx, worker, next, length, reports, true);
+}
+
+type Reports = mpsc::UnboundedSender<Report>;
+
+fn send_interval(ctx: &WorkerCtx, worker: usize, index: u64, length: Duration, reports: &Reports, last: bool) {
+    let snapshot = {
+        let mut metrics = ctx.metrics.borrow_mut();
+        metrics.set_active(ctx.active_clients.get(), ctx.active_chats.get());
+        metrics.take()
+    };
+    let report = Report::Interval { worker, index, length, snapshot, last };
+    // The harvester outlives the workers; a closed channel means the run is
+    // being torn down and the data has nowhere to go.
+    let _ = reports.send(report);
+}

@@ -1,0 +1,179 @@
+//! `chatload run` end to end, in process, against the mock on loopback.
+
+use std::path::Path;
+
+use chatload::engine::{self, RunOptions};
+use chatload::scenario;
+use serde_json::Value;
+
+/// A short closed-model chat run: every step of a chat, a few seconds long.
+const CHATS: &str = r#"
+name = "it-chats"
+
+[load]
+model = "closed"
+stages = [{ duration = "1s", clients = 12 }, { duration = "2s", clients = 12 }]
+pause = "50ms"
+grace = "3s"
+
+[conversation]
+pre_chat = ["availability", "version", "parameters"]
+messages = { count = "2", think = "50ms..100ms", length = "10..40" }
+typing = true
+receipts = true
+wait_for_reply = true
+agent_timeout = "5s"
+upload = 2048
+end = "customer"
+
+[mock]
+reply_delay = "10ms..30ms"
+poll_hold = "1s"
+"#;
+
+fn run_text(text: &str, dir: &Path) -> (engine::RunOutcome, Value) {
+    let scenario = scenario::parse(text, "test.toml").expect("scenario parses");
+    let options = RunOptions {
+        out: Some(dir.join("out")),
+        quiet: true,
+        workers: Some(2),
+        ..RunOptions::default()
+    };
+    let outcome = engine::run(scenario, &options).expect("run completes");
+    let text = std::fs::read_to_string(outcome.dir.join("summary.json")).expect("summary.json");
+    let summary: Value = serde_json::from_str(&text).expect("summary.json is JSON");
+    (outcome, summary)
+}
+
+fn count(summary: &Value, endpoint: &str) -> u64 {
+    summary["endpoints"][endpoint]["count"]
+        .as_u64()
+        .unwrap_or(0)
+}
+
+#[test]
+fn a_chat_run_completes_chats_and_writes_its_results() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (outcome, summary) = run_text(CHATS, tmp.path());
+
+    let started = summary["chats"]["started"].as_u64().unwrap();
+    let completed = summary["chats"]["completed"].as_u64().unwrap();
+    assert!(started >= 12, "every client started a chat: {summary:#}");
+    assert!(completed >= 12, "chats completed: {summary:#}");
+    assert_eq!(summary["chats"]["failed"].as_u64(), Some(0), "{summary:#}");
+
+    // Every step of a chat was taken.
+    for endpoint in [
+        "availability",
+        "version",
+        "parameters",
+        "request_chat",
+        "send_events",
+    ] {
+        assert!(
+            count(&summary, endpoint) >= started,
+            "{endpoint}: {summary:#}"
+        );
+    }
+    assert!(count(&summary, "poll_events") >= started, "{summary:#}");
+    assert!(count(&summary, "upload_file") >= 1, "{summary:#}");
+    let errors = &summary["errors"];
+    for kind in [
+        "connect", "tls", "timeout", "http_4xx", "http_5xx", "protocol",
+    ] {
+        assert_eq!(errors[kind].as_u64(), Some(0), "{kind}: {summary:#}");
+    }
+
+    // The chat measures were recorded.
+    for measure in ["queue_wait", "agent_reply", "chat_duration"] {
+        let figures = &summary["measures"][measure];
+        assert!(
+            figures["count"].as_u64().unwrap_or(0) > 0,
+            "{measure}: {summary:#}"
+        );
+    }
+
+    let files = [
+        "summary.json",
+        "latency.hlog",
+        "timeline.csv",
+        "scenario.toml",
+    ];
+    for file in files {
+        assert!(outcome.dir.join(file).is_file(), "{file} written");
+    }
+}
+
+#[test]
+fn an_open_model_run_starts_chats_at_the_planned_rate() {
+    let text = r#"
+name = "it-open"
+[load]
+model = "open"
+stages = [{ duration = "2s", rate = 10 }]
+arrival = "even"
+max_clients = 100
+grace = "3s"
+[conversation]
+messages = { count = "1", think = "10ms", length = "10" }
+agent_timeout = "5s"
+[mock]
+reply_delay = "10ms"
+poll_hold = "1s"
+"#;
+    let tmp = tempfile::tempdir().unwrap();
+    let (_, summary) = run_text(text, tmp.path());
+
+    // 10 chats per second for 2 s, evenly spaced: 20 arrivals.
+    assert_eq!(
+        summary["chats"]["started"].as_u64(),
+        Some(20),
+        "{summary:#}"
+    );
+    assert_eq!(
+        summary["chats"]["dropped"].as_u64().unwrap_or(0),
+        0,
+        "{summary:#}"
+    );
+}
+
+#[test]
+fn a_resumed_chat_fetches_its_history() {
+    // Abandoned chats stay active on the server, so each client's next
+    // Request Chat gets its old chat back (is_new_chat false).
+    let text = r#"
+name = "it-resume"
+[load]
+model = "closed"
+stages = [{ duration = "2s", clients = 4 }]
+pause = "50ms"
+grace = "2s"
+[conversation]
+messages = { count = "1", think = "10ms", length = "10" }
+agent_timeout = "5s"
+end = "abandon"
+[mock]
+reply_delay = "10ms"
+poll_hold = "1s"
+"#;
+    let tmp = tempfile::tempdir().unwrap();
+    let (_, summary) = run_text(text, tmp.path());
+    assert!(count(&summary, "history") >= 1, "{summary:#}");
+}
+
+#[test]
+fn a_probe_run_calls_one_method_in_a_closed_loop() {
+    let text = r#"
+name = "it-probe"
+[load]
+model = "closed"
+stages = [{ duration = "1s", clients = 4 }]
+grace = "1s"
+[conversation]
+probe = "availability"
+"#;
+    let tmp = tempfile::tempdir().unwrap();
+    let (_, summary) = run_text(text, tmp.path());
+    assert!(count(&summary, "availability") > 100, "{summary:#}");
+    assert_eq!(count(&summary, "request_chat"), 0, "{summary:#}");
+}
