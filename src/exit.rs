@@ -51,7 +51,11 @@ pub fn usage(message: impl Into<String>) -> anyhow::Error {
 
 /// The exit code for an error that stopped a command.
 pub fn code_for(err: &anyhow::Error) -> ExitCode {
-    if is_usage(err) { ExitCode::from(2) } else { ExitCode::from(3) }
+    if is_usage(err) {
+        ExitCode::from(2)
+    } else {
+        ExitCode::from(3)
+    }
 }
 
 /// True if and only if the error's chain holds a [`UsageError`].
@@ -66,7 +70,9 @@ mod tests {
 
     #[test]
     fn usage_errors_are_found_under_context() {
-        let err = Err::<(), _>(usage("bad key")).context("reading scenario").unwrap_err();
+        let err = Err::<(), _>(usage("bad key"))
+            .context("reading scenario")
+            .unwrap_err();
         assert!(is_usage(&err));
         assert!(!is_usage(&anyhow::anyhow!("connection refused")));
     }

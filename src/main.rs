@@ -9,10 +9,10 @@ fn main() -> ExitCode {
     let cli = chatload::cli::Cli::parse();
     chatload::diagnostics::init(&cli.log);
     match chatload::run_command(cli.command) {
-        Ok(code) => code.into(),
+        Ok(code) => code,
         Err(err) => {
             eprintln!("chatload: error: {err:#}");
-            chatload::exit::code_for(&err).into()
+            chatload::exit::code_for(&err)
         }
     }
 }

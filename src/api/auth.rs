@@ -24,12 +24,18 @@ pub struct Credentials {
 impl Credentials {
     /// Credentials for one app entry and client.
     pub fn new(app_id: impl Into<String>, client_id: impl Into<String>) -> Self {
-        Credentials { app_id: app_id.into(), client_id: client_id.into() }
+        Credentials {
+            app_id: app_id.into(),
+            client_id: client_id.into(),
+        }
     }
 
     /// The header value, with both parameters quoted.
     pub fn header_value(&self) -> String {
-        format!("{AUTH_SCHEME} appId=\"{}\", clientId=\"{}\"", self.app_id, self.client_id)
+        format!(
+            "{AUTH_SCHEME} appId=\"{}\", clientId=\"{}\"",
+            self.app_id, self.client_id
+        )
     }
 
     /// Parses a header value in the quoted or the unquoted form.
@@ -40,7 +46,9 @@ impl Credentials {
     pub fn parse(header: Option<&str>) -> Result<Credentials, AuthError> {
         let header = header.map(str::trim).filter(|h| !h.is_empty());
         let header = header.ok_or(AuthError::Missing)?;
-        let (scheme, params) = header.split_once(char::is_whitespace).unwrap_or((header, ""));
+        let (scheme, params) = header
+            .split_once(char::is_whitespace)
+            .unwrap_or((header, ""));
         if scheme != AUTH_SCHEME {
             return Err(AuthError::Scheme);
         }
@@ -57,8 +65,12 @@ impl Credentials {
             }
         }
 
-        let app_id = app_id.filter(|v| !v.is_empty()).ok_or(AuthError::AppIdMissing)?;
-        let client_id = client_id.filter(|v| !v.is_empty()).ok_or(AuthError::ClientIdMissing)?;
+        let app_id = app_id
+            .filter(|v| !v.is_empty())
+            .ok_or(AuthError::AppIdMissing)?;
+        let client_id = client_id
+            .filter(|v| !v.is_empty())
+            .ok_or(AuthError::ClientIdMissing)?;
         Ok(Credentials::new(app_id, client_id))
     }
 }
@@ -66,7 +78,10 @@ impl Credentials {
 /// Strips one pair of double quotes; a lone quote on one side is a format
 /// error, not part of the value.
 fn unquote(value: &str) -> Option<&str> {
-    match (value.starts_with('"'), value.len() >= 2 && value.ends_with('"')) {
+    match (
+        value.starts_with('"'),
+        value.len() >= 2 && value.ends_with('"'),
+    ) {
         (true, true) => Some(&value[1..value.len() - 1]),
         (false, false) if !value.ends_with('"') => Some(value),
         _ => None,
@@ -118,7 +133,10 @@ mod tests {
     #[test]
     fn formats_quoted_parameters() {
         let header = Credentials::new("LoadTest", ID).header_value();
-        assert_eq!(header, format!("MOBILE-API-140-327-PLAIN appId=\"LoadTest\", clientId=\"{ID}\""));
+        assert_eq!(
+            header,
+            format!("MOBILE-API-140-327-PLAIN appId=\"LoadTest\", clientId=\"{ID}\"")
+        );
     }
 
     #[test]
@@ -130,13 +148,19 @@ mod tests {
     #[test]
     fn parses_the_unquoted_form_the_sdks_send() {
         let header = format!("MOBILE-API-140-327-PLAIN appId=Android, clientId={ID}");
-        assert_eq!(Credentials::parse(Some(&header)), Ok(Credentials::new("Android", ID)));
+        assert_eq!(
+            Credentials::parse(Some(&header)),
+            Ok(Credentials::new("Android", ID))
+        );
     }
 
     #[test]
     fn parses_mixed_quoting_extra_spaces_and_unknown_keys() {
         let header = format!("MOBILE-API-140-327-PLAIN  clientId = {ID} ,appId=\"A\", x=1");
-        assert_eq!(Credentials::parse(Some(&header)), Ok(Credentials::new("A", ID)));
+        assert_eq!(
+            Credentials::parse(Some(&header)),
+            Ok(Credentials::new("A", ID))
+        );
     }
 
     #[test]
@@ -148,7 +172,10 @@ mod tests {
             (Some("MOBILE-API-140-327-PLAIN appId"), 2001),
             (Some("MOBILE-API-140-327-PLAIN appId=\"A, clientId=B"), 2001),
             (Some("MOBILE-API-140-327-PLAIN clientId=B"), 2003),
-            (Some("MOBILE-API-140-327-PLAIN appId=\"\", clientId=B"), 2003),
+            (
+                Some("MOBILE-API-140-327-PLAIN appId=\"\", clientId=B"),
+                2003,
+            ),
             (Some("MOBILE-API-140-327-PLAIN appId=A"), 2004),
             (Some("MOBILE-API-140-327-PLAIN"), 2003),
         ];

@@ -137,12 +137,18 @@ pub struct ErrorBody {
 impl ErrorBody {
     /// The body for a code with its standard message.
     pub fn new(code: ErrorCode) -> Self {
-        ErrorBody { error_code: code, error_message: code.message().to_owned() }
+        ErrorBody {
+            error_code: code,
+            error_message: code.message().to_owned(),
+        }
     }
 
     /// The body for a code with a message that says more.
     pub fn with_detail(code: ErrorCode, detail: impl std::fmt::Display) -> Self {
-        ErrorBody { error_code: code, error_message: format!("{}: {detail}", code.message()) }
+        ErrorBody {
+            error_code: code,
+            error_message: format!("{}: {detail}", code.message()),
+        }
     }
 }
 
@@ -154,7 +160,10 @@ mod tests {
     fn error_body_round_trips_with_a_string_code() {
         let body = ErrorBody::new(ErrorCode::CHAT_NOT_FOUND);
         let text = serde_json::to_string(&body).unwrap();
-        assert_eq!(text, r#"{"error_code":"5005","error_message":"Chat session is not found"}"#);
+        assert_eq!(
+            text,
+            r#"{"error_code":"5005","error_message":"Chat session is not found"}"#
+        );
         assert_eq!(serde_json::from_str::<ErrorBody>(&text).unwrap(), body);
     }
 

@@ -266,7 +266,10 @@ impl ServerEvent {
             self,
             ServerEvent::Ended {}
                 | ServerEvent::InactivityTimeout { .. }
-                | ServerEvent::Status { state: ChatState::Failed | ChatState::Completed, .. }
+                | ServerEvent::Status {
+                    state: ChatState::Failed | ChatState::Completed,
+                    ..
+                }
         )
     }
 }
@@ -408,7 +411,10 @@ impl ClientEvent {
 
     /// True if and only if the event is valid only on v2.
     pub fn is_v2_only(&self) -> bool {
-        matches!(self, ClientEvent::MessageDelivered { .. } | ClientEvent::MessageRead { .. })
+        matches!(
+            self,
+            ClientEvent::MessageDelivered { .. } | ClientEvent::MessageRead { .. }
+        )
     }
 }
 
@@ -448,7 +454,9 @@ mod tests {
         );
         assert!(matches!(body.events[6], ServerEvent::Unknown(_)));
         match &body.events[4] {
-            ServerEvent::Message { msg_id, timestamp, .. } => {
+            ServerEvent::Message {
+                msg_id, timestamp, ..
+            } => {
                 assert_eq!(msg_id, "4");
                 assert_eq!(timestamp.seconds(), 1_614_739_607);
             }
@@ -462,7 +470,13 @@ mod tests {
             "event": "chat_session_status", "state": "queued", "ewt": 12
         }))
         .unwrap();
-        assert_eq!(event, ServerEvent::Status { state: ChatState::Queued, ewt: Some(Seconds(12)) });
+        assert_eq!(
+            event,
+            ServerEvent::Status {
+                state: ChatState::Queued,
+                ewt: Some(Seconds(12))
+            }
+        );
 
         let event: ServerEvent = serde_json::from_value(json!({
             "event": "chat_session_form_show", "form_request_id": 3, "form_name": "survey_form",
@@ -470,7 +484,11 @@ mod tests {
         }))
         .unwrap();
         match event {
-            ServerEvent::FormShow { form_request_id, timestamp, .. } => {
+            ServerEvent::FormShow {
+                form_request_id,
+                timestamp,
+                ..
+            } => {
                 assert_eq!(form_request_id, "3");
                 assert_eq!(timestamp.millis, 1_614_739_612_345);
             }
@@ -482,10 +500,15 @@ mod tests {
     fn server_events_write_string_seconds() {
         let event = ServerEvent::Typing {
             party_id: "a".into(),
-            timestamp: Timestamp { millis: 1_614_739_605_999 },
+            timestamp: Timestamp {
+                millis: 1_614_739_605_999,
+            },
         };
         let text = serde_json::to_string(&event).unwrap();
-        assert_eq!(text, r#"{"event":"chat_session_typing","party_id":"a","timestamp":"1614739605"}"#);
+        assert_eq!(
+            text,
+            r#"{"event":"chat_session_typing","party_id":"a","timestamp":"1614739605"}"#
+        );
         let ended = serde_json::to_string(&ServerEvent::Ended {}).unwrap();
         assert_eq!(ended, r#"{"event":"chat_session_ended"}"#);
     }
@@ -496,7 +519,13 @@ mod tests {
             "event": "chat_session_status", "state": "transferring"
         }))
         .unwrap();
-        assert_eq!(event, ServerEvent::Status { state: ChatState::Unknown, ewt: None });
+        assert_eq!(
+            event,
+            ServerEvent::Status {
+                state: ChatState::Unknown,
+                ewt: None
+            }
+        );
     }
 
     #[test]
@@ -527,7 +556,9 @@ mod tests {
                 channel: None,
             },
             ClientEvent::NotTyping {},
-            ClientEvent::MessageRead { ref_msg_id: "7".into() },
+            ClientEvent::MessageRead {
+                ref_msg_id: "7".into(),
+            },
             ClientEvent::File {
                 msg_id: String::new(),
                 file_id: "f".into(),
@@ -538,7 +569,10 @@ mod tests {
         ];
         let body = EventsBody { events };
         let text = serde_json::to_string(&body).unwrap();
-        assert!(text.starts_with(r#"{"events":[{"event":"chat_session_typing"}"#), "{text}");
+        assert!(
+            text.starts_with(r#"{"events":[{"event":"chat_session_typing"}"#),
+            "{text}"
+        );
         let back: EventsBody<ClientEvent> = serde_json::from_str(&text).unwrap();
         assert_eq!(back, body);
     }
@@ -562,7 +596,12 @@ mod tests {
 
     #[test]
     fn read_receipts_are_v2_only() {
-        assert!(ClientEvent::MessageDelivered { ref_msg_id: "1".into() }.is_v2_only());
+        assert!(
+            ClientEvent::MessageDelivered {
+                ref_msg_id: "1".into()
+            }
+            .is_v2_only()
+        );
         assert!(!ClientEvent::End {}.is_v2_only());
     }
 }

@@ -26,7 +26,9 @@ impl<'de> Deserialize<'de> for Seconds {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let value = d.deserialize_any(NumberVisitor)?;
         if value < 0.0 || !value.is_finite() {
-            return Err(de::Error::custom(format!("seconds must be >= 0, got {value}")));
+            return Err(de::Error::custom(format!(
+                "seconds must be >= 0, got {value}"
+            )));
         }
         Ok(Seconds(value as u64))
     }
@@ -50,7 +52,9 @@ impl Timestamp {
         let since = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap_or_default();
-        Timestamp { millis: since.as_millis() as u64 }
+        Timestamp {
+            millis: since.as_millis() as u64,
+        }
     }
 
     /// Whole seconds since the Unix epoch.
@@ -69,10 +73,14 @@ impl<'de> Deserialize<'de> for Timestamp {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let value = d.deserialize_any(NumberVisitor)?;
         if value < 0.0 || !value.is_finite() {
-            return Err(de::Error::custom(format!("timestamp must be >= 0, got {value}")));
+            return Err(de::Error::custom(format!(
+                "timestamp must be >= 0, got {value}"
+            )));
         }
         let millis = if value > 1e12 { value } else { value * 1000.0 };
-        Ok(Timestamp { millis: millis as u64 })
+        Ok(Timestamp {
+            millis: millis as u64,
+        })
     }
 }
 

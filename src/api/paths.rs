@@ -4,7 +4,9 @@
 use std::fmt;
 
 /// The two URL generations. v2 is a superset of v1.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum ApiVersion {
     /// `/clientweb/api/v1`: auth errors are 401, a second poll is 400.
@@ -144,7 +146,10 @@ impl Endpoint {
     pub fn is_v2_only(self) -> bool {
         matches!(
             self,
-            Endpoint::Version | Endpoint::Notifications | Endpoint::CaseHistory | Endpoint::CloseCase
+            Endpoint::Version
+                | Endpoint::Notifications
+                | Endpoint::CaseHistory
+                | Endpoint::CloseCase
         )
     }
 
@@ -224,7 +229,12 @@ impl<'a> Route<'a> {
         if endpoint.is_v2_only() && !version.is_v2() {
             return Err(RouteError::NotFound);
         }
-        Ok(Route { version, endpoint, chat_id, item_id })
+        Ok(Route {
+            version,
+            endpoint,
+            chat_id,
+            item_id,
+        })
     }
 }
 
@@ -277,7 +287,11 @@ mod tests {
                     continue;
                 }
                 let route = parsed.unwrap_or_else(|e| panic!("{path}: {e:?}"));
-                assert_eq!((route.version, route.endpoint), (version, endpoint), "{path}");
+                assert_eq!(
+                    (route.version, route.endpoint),
+                    (version, endpoint),
+                    "{path}"
+                );
             }
         }
     }
@@ -285,7 +299,10 @@ mod tests {
     #[test]
     fn paths_match_the_documentation() {
         let v2 = ApiVersion::V2;
-        assert_eq!(Endpoint::RequestChat.path(v2, "", ""), "/clientweb/api/v2/chats");
+        assert_eq!(
+            Endpoint::RequestChat.path(v2, "", ""),
+            "/clientweb/api/v2/chats"
+        );
         assert_eq!(
             Endpoint::PollEvents.path(ApiVersion::V1, "abc", ""),
             "/clientweb/api/v1/chats/abc/events"
@@ -299,15 +316,24 @@ mod tests {
     #[test]
     fn verb_tells_send_from_poll() {
         let path = "/clientweb/api/v2/chats/x/events";
-        assert_eq!(Route::parse(Verb::Post, path).unwrap().endpoint, Endpoint::SendEvents);
+        assert_eq!(
+            Route::parse(Verb::Post, path).unwrap().endpoint,
+            Endpoint::SendEvents
+        );
         let poll = Route::parse(Verb::Get, path).unwrap();
-        assert_eq!((poll.endpoint, poll.chat_id), (Endpoint::PollEvents, Some("x")));
+        assert_eq!(
+            (poll.endpoint, poll.chat_id),
+            (Endpoint::PollEvents, Some("x"))
+        );
     }
 
     #[test]
     fn case_methods_accept_the_postman_form() {
         let route = Route::parse(Verb::Get, "/clientweb/api/v2/casehistory").unwrap();
-        assert_eq!((route.endpoint, route.chat_id), (Endpoint::CaseHistory, None));
+        assert_eq!(
+            (route.endpoint, route.chat_id),
+            (Endpoint::CaseHistory, None)
+        );
         let route = Route::parse(Verb::Post, "/clientweb/api/v2/closecase").unwrap();
         assert_eq!(route.endpoint, Endpoint::CloseCase);
     }
@@ -315,10 +341,22 @@ mod tests {
     #[test]
     fn unknown_paths_and_wrong_verbs_are_told_apart() {
         assert_eq!(Route::parse(Verb::Get, "/other"), Err(RouteError::NotFound));
-        assert_eq!(Route::parse(Verb::Get, "/clientweb/api/v2/nope"), Err(RouteError::NotFound));
-        assert_eq!(Route::parse(Verb::Get, "/clientweb/api/v1/version"), Err(RouteError::NotFound));
-        assert_eq!(Route::parse(Verb::Post, "/clientweb/api/v2/availability"), Err(RouteError::WrongVerb));
-        assert_eq!(Route::parse(Verb::Get, "/clientweb/api/v2/chats//events"), Err(RouteError::NotFound));
+        assert_eq!(
+            Route::parse(Verb::Get, "/clientweb/api/v2/nope"),
+            Err(RouteError::NotFound)
+        );
+        assert_eq!(
+            Route::parse(Verb::Get, "/clientweb/api/v1/version"),
+            Err(RouteError::NotFound)
+        );
+        assert_eq!(
+            Route::parse(Verb::Post, "/clientweb/api/v2/availability"),
+            Err(RouteError::WrongVerb)
+        );
+        assert_eq!(
+            Route::parse(Verb::Get, "/clientweb/api/v2/chats//events"),
+            Err(RouteError::NotFound)
+        );
     }
 
     #[test]

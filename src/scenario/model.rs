@@ -288,7 +288,10 @@ impl Default for Conversation {
             phone_number: None,
             parameters: Map::new(),
             messages: CountRange { min: 3, max: 8 },
-            think: DurationRange { min: Duration::from_secs(2), max: Duration::from_secs(8) },
+            think: DurationRange {
+                min: Duration::from_secs(2),
+                max: Duration::from_secs(8),
+            },
             length: CountRange { min: 20, max: 160 },
             typing: true,
             receipts: true,
