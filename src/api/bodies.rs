@@ -133,6 +133,39 @@ pub struct IceServer {
     pub credential: Option<String>,
 }
 
+/// Mobile Notification Subscription's body (v2): at most one kind of push
+/// token; none unsubscribes.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotificationSubscription {
+    /// APNs device token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ios_apns_device_token: Option<String>,
+    /// APNs topic for the APNs token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ios_app_bundle_id: Option<String>,
+    /// Firebase token of an iOS device.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ios_firebase_device_token: Option<String>,
+    /// Firebase token of an Android device.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub android_firebase_device_token: Option<String>,
+}
+
+impl NotificationSubscription {
+    /// How many kinds of token the body names; more than one is refused
+    /// with 5603.
+    pub fn token_kinds(&self) -> usize {
+        [
+            &self.ios_apns_device_token,
+            &self.ios_firebase_device_token,
+            &self.android_firebase_device_token,
+        ]
+        .iter()
+        .filter(|t| t.is_some())
+        .count()
+    }
+}
+
 /// Get Case History's answer (v2).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CaseHistory {
@@ -191,6 +224,18 @@ mod tests {
         assert_eq!(body.parameters["user_platform"]["os"], "iOS");
         let empty: RequestChat = serde_json::from_str("{}").unwrap();
         assert!(empty.parameters.is_empty());
+    }
+
+    #[test]
+    fn notification_bodies_count_their_token_kinds() {
+        let none: NotificationSubscription = serde_json::from_str("{}").unwrap();
+        assert_eq!(none.token_kinds(), 0);
+        let two: NotificationSubscription = serde_json::from_value(json!({
+            "ios_apns_device_token": "a", "ios_app_bundle_id": "b",
+            "android_firebase_device_token": "c"
+        }))
+        .unwrap();
+        assert_eq!(two.token_kinds(), 2);
     }
 
     #[test]

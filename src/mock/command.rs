@@ -1,0 +1,108 @@
+//! `chatload serve`: the mock as a program of its own, until Ctrl-C or
+//! SIGTERM.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context;
+use rustls::ServerConfig;
+use tokio::net::TcpListener;
+
+use crate::cli::ServeArgs;
+
+use super::config::MockConfig;
+use super::server::serve;
+use super::tls::{from_pem_files, self_signed};
+
+/// Runs `chatload serve` until Ctrl-C or SIGTERM. Prints the base URL on
+/// stdout once the listener accepts connections.
+pub fn serve_command(args: ServeArgs) -> anyhow::Result<()> {
+    let config = MockConfig::from_args(&args)?;
+    let tls = tls_config(&args)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+
+    runtime.block_on(async move {
+        let listener = TcpListener::bind(args.listen)
+            .await
+            .with_context(|| format!("cannot listen on --listen {}", args.listen))?;
+        let address = listener
+            .local_addr()
+            .context("cannot read the listening address")?;
+        println!("{}", base_url(address, tls.is_some()));
+        tracing::info!(?config, "mock configuration");
+        serve(listener, config, tls, stop_signal())
+            .await
+            .context("the mock server failed")
+    })
+}
+
+/// TLS as the flags ask: none, the given files, or a fresh self-signed
+/// certificate written to `--cert-out`.
+fn tls_config(args: &ServeArgs) -> anyhow::Result<Option<Arc<ServerConfig>>> {
+    if args.plain {
+        return Ok(None);
+    }
+    if let (Some(cert), Some(key)) = (&args.cert, &args.key) {
+        return from_pem_files(cert, key).map(Some);
+    }
+
+    let made = self_signed()?;
+    if let Some(path) = &args.cert_out {
+        std::fs::write(path, &made.cert_pem)
+            .with_context(|| format!("cannot write --cert-out {}", path.display()))?;
+    }
+    Ok(Some(made.server_config))
+}
+
+fn base_url(address: SocketAddr, tls: bool) -> String {
+    let scheme = if tls { "https" } else { "http" };
+    format!("{scheme}://{address}")
+}
+
+/// Resolves at Ctrl-C or, on Unix, SIGTERM.
+async fn stop_signal() {
+    let ctrl_c = async {
+        if let Err(err) = tokio::signal::ctrl_c().await {
+            tracing::warn!(%err, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {}
+        () = sigterm() => {}
+    }
+}
+
+#[cfg(unix)]
+async fn sigterm() {
+    use tokio::signal::unix::{SignalKind, signal};
+    match signal(SignalKind::terminate()) {
+        Ok(mut term) => {
+            term.recv().await;
+        }
+        Err(err) => {
+            tracing::warn!(%err, "cannot listen for SIGTERM");
+            std::future::pending::<()>().await;
+        }
+    }
+}
+
+#[cfg(not(unix))]
+async fn sigterm() {
+    std::future::pending::<()>().await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_base_url_names_scheme_and_address() {
+        let address: SocketAddr = "127.0.0.1:8443".parse().unwrap();
+        assert_eq!(base_url(address, true), "https://127.0.0.1:8443");
+        assert_eq!(base_url(address, false), "http://127.0.0.1:8443");
+    }
+}

@@ -1,0 +1,137 @@
+//! The accept loop: TLS or plain, HTTP/1.1 and HTTP/2 on every connection,
+//! and a graceful stop.
+//!
+//! Each connection runs in its own task; hyper_util's auto builder reads
+//! the first bytes to pick HTTP/1.1 or HTTP/2, so h2 works by ALPN over TLS
+//! and by prior knowledge over plain TCP. On shutdown the listener closes,
+//! held polls answer at once, and connections get a short drain.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto::Builder;
+use hyper_util::server::graceful::{GracefulShutdown, Watcher};
+use rustls::ServerConfig;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::{TcpListener, TcpStream};
+use tokio_rustls::TlsAcceptor;
+
+use super::center::Center;
+use super::config::MockConfig;
+use super::service;
+
+/// Longest wait for a TLS handshake; a silent client must not hold a task.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Longest drain of open connections at shutdown.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Pause after an accept error such as running out of file descriptors,
+/// so the loop does not spin while the condition lasts.
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
+
+/// Long polls stay open for seconds each, so one HTTP/2 connection of a
+/// shared pool must carry many more streams than hyper's default of 200.
+const MAX_STREAMS: u32 = 10_000;
+
+/// Serves until `shutdown` resolves; `tls` None = plain HTTP. Both HTTP/1.1
+/// and HTTP/2 (h2 via ALPN on TLS, prior knowledge on plain).
+pub async fn serve(
+    listener: TcpListener,
+    config: MockConfig,
+    tls: Option<Arc<ServerConfig>>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let center = Arc::new(Center::new(config));
+    let timers = tokio::spawn(center.clone().run_timers());
+    let builder = Arc::new(connection_builder());
+    let acceptor = tls.map(TlsAcceptor::from);
+    let graceful = GracefulShutdown::new();
+    tracing::info!(address = ?listener.local_addr().ok(), tls = acceptor.is_some(), "mock serving");
+
+    tokio::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            () = &mut shutdown => break,
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(err) => {
+                    tracing::warn!(%err, "accept failed; retrying");
+                    tokio::time::sleep(ACCEPT_BACKOFF).await;
+                    continue;
+                }
+            },
+        };
+        tracing::trace!(%peer, "connection");
+        let connection = Connection {
+            center: center.clone(),
+            builder: builder.clone(),
+            watcher: graceful.watcher(),
+        };
+        tokio::spawn(connection.run(stream, acceptor.clone()));
+    }
+
+    drop(listener);
+    stop(&center, graceful).await;
+    timers.abort();
+    Ok(())
+}
+
+async fn stop(center: &Center, graceful: GracefulShutdown) {
+    tracing::info!("mock stopping");
+    center.close();
+    if tokio::time::timeout(DRAIN_TIMEOUT, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!("connections still open after {DRAIN_TIMEOUT:?}; closing them");
+    }
+}
+
+fn connection_builder() -> Builder<TokioExecutor> {
+    let mut builder = Builder::new(TokioExecutor::new());
+    builder.http1().timer(TokioTimer::new());
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .max_concurrent_streams(MAX_STREAMS);
+    builder
+}
+
+/// What one connection's task needs.
+struct Connection {
+    center: Arc<Center>,
+    builder: Arc<Builder<TokioExecutor>>,
+    watcher: Watcher,
+}
+
+impl Connection {
+    async fn run(self, stream: TcpStream, acceptor: Option<TlsAcceptor>) {
+        // Small responses must not wait for Nagle's algorithm.
+        let _ = stream.set_nodelay(true);
+        let Some(acceptor) = acceptor else {
+            return self.serve_http(stream).await;
+        };
+
+        match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
+            Ok(Ok(tls)) => self.serve_http(tls).await,
+            Ok(Err(err)) => tracing::debug!(%err, "TLS handshake failed"),
+            Err(_) => tracing::debug!("TLS handshake timed out"),
+        }
+    }
+
+    async fn serve_http<S>(self, stream: S)
+    where
+        S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
+        let center = self.center;
+        let service = service_fn(move |request| service::handle(center.clone(), request));
+        let connection = self.builder.serve_connection(TokioIo::new(stream), service);
+        if let Err(err) = self.watcher.watch(connection.into_owned()).await {
+            tracing::debug!(%err, "connection ended with an error");
+        }
+    }
+}
