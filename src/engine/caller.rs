@@ -16,7 +16,7 @@ use tokio::time::Instant;
 use super::control::Phase;
 use crate::api::paths::Verb;
 use crate::api::{ApiVersion, Credentials, Endpoint, WEBCHAT_CLIENT_ID};
-use crate::metrics::{ErrorKind, Measure, Outcome, WorkerMetrics};
+use crate::metrics::{Measure, Outcome, WorkerMetrics};
 use crate::scenario::{Connections, Scenario};
 use crate::transport::{Exchange, Transport, TransportShared};
 
@@ -69,7 +69,7 @@ pub enum Reply {
     /// A response arrived; its status may still be an error status.
     Response(Exchange),
     /// No response: the failure was recorded under its kind.
-    Failed(ErrorKind),
+    Failed,
 }
 
 impl Reply {
@@ -131,7 +131,7 @@ impl Caller {
                 metrics.record_request(endpoint, intended.into_std(), err.sent, err.done, Outcome::Error(err.kind));
                 metrics.record_measure(Measure::PoolWait, err.pool_wait);
                 tracing::debug!(endpoint = endpoint.name(), kind = ?err.kind, detail = %err.detail, "request failed");
-                Reply::Failed(err.kind)
+                Reply::Failed
             }
         }
     }
@@ -145,8 +145,8 @@ impl Caller {
 
     fn headers_for(&self, body: &Body) -> HeaderMap {
         let mut headers = self.headers.clone();
-        if let Some(kind) = body.content_type {
-            headers.insert(header::CONTENT_TYPE, kind);
+        if let Some(kind) = &body.content_type {
+            headers.insert(header::CONTENT_TYPE, kind.clone());
         }
         if let Some(cookie) = self.webchat_cookie.borrow().as_ref() {
             headers.insert(header::COOKIE, cookie.clone());

@@ -13,7 +13,6 @@ mod client;
 pub mod control;
 mod harvest;
 mod poll;
-pub mod profile;
 mod target;
 pub mod worker;
 
@@ -117,23 +116,24 @@ pub fn run(scenario: Scenario, options: &RunOptions) -> anyhow::Result<RunOutcom
             tracing::error!("a worker thread panicked; its last interval is lost");
         }
     }
+    let url = target.url.clone();
     runtime.block_on(target.stop());
 
     let elapsed = timeline.start.elapsed();
-    write(dir, &scenario, &target, started_at, elapsed, harvester)
+    write(dir, &scenario, &url, started_at, elapsed, harvester)
 }
 
 fn write(
     dir: PathBuf,
     scenario: &Scenario,
-    target: &target::Target,
+    target_url: &str,
     started_at: SystemTime,
     elapsed: Duration,
     harvester: crate::metrics::Harvester,
 ) -> anyhow::Result<RunOutcome> {
     let info = RunInfo {
         scenario: scenario.name.clone(),
-        target: target.url.clone(),
+        target: target_url.to_owned(),
         started_at,
         duration: elapsed,
         segment: "1/1".to_owned(),

@@ -30,7 +30,7 @@ pub async fn poll_loop(caller: Rc<Caller>, view: Rc<ChatView>) {
                 intended = at;
             }
             Reply::Response(ex) if ex.status == 404 => view.end(ServerEnd::NotFound),
-            Reply::Response(_) | Reply::Failed(_) => {
+            Reply::Response(_) | Reply::Failed => {
                 intended = at + RETRY_AFTER;
                 tokio::time::sleep_until(intended).await;
             }

@@ -58,6 +58,14 @@ impl EndpointStats {
         }
     }
 
+    /// Counts a response that arrived with a good status but could not be
+    /// used (a body that does not parse). The request itself was already
+    /// recorded; this adds the error without a second latency sample.
+    pub fn protocol_error(&mut self) {
+        self.errors += 1;
+        self.by_kind[ErrorKind::Protocol.index()] += 1;
+    }
+
     /// Adds the samples and counts of `other`.
     pub fn merge(&mut self, other: &EndpointStats) {
         self.response.merge(&other.response);

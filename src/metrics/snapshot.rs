@@ -20,6 +20,9 @@ pub struct Counters {
     pub chats_completed: u64,
     /// Chats that ended in an error.
     pub chats_failed: u64,
+    /// Chats the run ended itself: still going when the grace period ran
+    /// out, or when the run was interrupted.
+    pub chats_interrupted: u64,
     /// Open model: chats that could not start because every client slot
     /// was busy.
     pub chats_dropped: u64,
@@ -33,6 +36,7 @@ impl Counters {
         self.chats_started += other.chats_started;
         self.chats_completed += other.chats_completed;
         self.chats_failed += other.chats_failed;
+        self.chats_interrupted += other.chats_interrupted;
         self.chats_dropped += other.chats_dropped;
         self.unknown_events += other.unknown_events;
     }

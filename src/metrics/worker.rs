@@ -69,6 +69,17 @@ impl WorkerMetrics {
         self.current.counters.chats_failed += 1;
     }
 
+    /// Counts a chat the run ended itself, at its end or on an interrupt.
+    pub fn chat_interrupted(&mut self) {
+        self.current.counters.chats_interrupted += 1;
+    }
+
+    /// Counts an answer from `endpoint` that arrived but was unusable.
+    pub fn protocol_error(&mut self, endpoint: Endpoint) {
+        let slot = &mut self.current.endpoints[endpoint.index()];
+        slot.get_or_insert_with(Box::default).protocol_error();
+    }
+
     /// Counts a chat the open model could not start (no free client).
     pub fn chat_dropped(&mut self) {
         self.current.counters.chats_dropped += 1;

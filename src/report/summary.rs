@@ -74,6 +74,9 @@ pub struct ChatFigures {
     pub completed: u64,
     /// Chats that ended in an error.
     pub failed: u64,
+    /// Chats the run ended itself at its end or on an interrupt.
+    #[serde(default)]
+    pub interrupted: u64,
     /// Open model: arrivals that found no free client and never started.
     pub dropped: u64,
     /// Most chats active at once, sampled each second.
@@ -159,6 +162,7 @@ pub fn summarize(info: &RunInfo, data: &RunData) -> Summary {
             started: counters.chats_started,
             completed: counters.chats_completed,
             failed: counters.chats_failed,
+            interrupted: counters.chats_interrupted,
             dropped: counters.chats_dropped,
             peak_active: data.peak_active_chats,
         },

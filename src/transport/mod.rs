@@ -12,7 +12,6 @@ mod classify;
 mod client;
 mod config;
 mod connector;
-mod error_kind;
 mod exchange;
 mod fd_limit;
 mod insecure;
@@ -21,7 +20,7 @@ mod tls;
 
 pub use client::Transport;
 pub use config::TransportConfig;
-pub use error_kind::ErrorKind;
+pub use crate::metrics::ErrorKind;
 pub use exchange::{Exchange, TransportError};
 pub use fd_limit::raise_fd_limit;
 pub use shared::TransportShared;
