@@ -1,2 +1,3 @@
 //! Integration tests, compiled as one binary. Every test talks to a mock on
 //! a loopback port chosen by the system (port 0), never a fixed one.
+mod mock;
