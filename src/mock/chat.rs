@@ -127,6 +127,9 @@ impl ChatInner {
     }
 
     /// Appends a client event in the form History gives it back.
+    // TODO(#6): the log has no length cap, so a client that keeps sending
+    // events to one live chat grows it without bound; cap it and answer
+    // further Send Events with 400.
     pub fn push_client(&mut self, event: ServerEvent) {
         self.log.push(Entry {
             event,

@@ -3,6 +3,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use rustls::ServerConfig;
@@ -14,6 +15,9 @@ use super::config::MockConfig;
 use super::server::serve;
 use super::tls::{from_pem_files, self_signed};
 
+/// Longest wait for the runtime's threads once the server has stopped.
+const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(1);
+
 /// Runs `chatload serve` until Ctrl-C or SIGTERM. Prints the base URL on
 /// stdout once the listener accepts connections.
 pub fn serve_command(args: ServeArgs) -> anyhow::Result<()> {
@@ -24,7 +28,7 @@ pub fn serve_command(args: ServeArgs) -> anyhow::Result<()> {
         .build()
         .context("cannot start the async runtime")?;
 
-    runtime.block_on(async move {
+    let served = runtime.block_on(async move {
         let listener = TcpListener::bind(args.listen)
             .await
             .with_context(|| format!("cannot listen on --listen {}", args.listen))?;
@@ -36,7 +40,11 @@ pub fn serve_command(args: ServeArgs) -> anyhow::Result<()> {
         serve(listener, config, tls, stop_signal())
             .await
             .context("the mock server failed")
-    })
+    });
+    // Connections are drained by now; a task stuck in a blocking call must
+    // not keep the process alive after Ctrl-C.
+    runtime.shutdown_timeout(SHUTDOWN_TIMEOUT);
+    served
 }
 
 /// TLS as the flags ask: none, the given files, or a fresh self-signed

@@ -77,6 +77,7 @@ pub async fn serve(
     drop(listener);
     stop(&center, graceful).await;
     timers.abort();
+    tracing::info!("mock stopped");
     Ok(())
 }
 
