@@ -7,8 +7,8 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use http::header::{self, HeaderMap, HeaderValue};
 use http::Method;
+use http::header::{self, HeaderMap, HeaderValue};
 use rand::rngs::SmallRng;
 use tokio::sync::watch;
 use tokio::time::Instant;
@@ -103,13 +103,24 @@ impl Caller {
         let creds = Credentials::new(target.app_id.clone(), client_id);
         let headers = base_headers(&creds, &target.user_agent);
         let transport = ctx.transport_for_client();
-        Caller { ctx, transport, headers, webchat_cookie: RefCell::new(None) }
+        Caller {
+            ctx,
+            transport,
+            headers,
+            webchat_cookie: RefCell::new(None),
+        }
     }
 
     /// Sends one request to `endpoint` and records it. `intended` is when
     /// the plan wanted it sent; the gap to the actual send is part of the
     /// response time.
-    pub async fn call(&self, endpoint: Endpoint, intended: Instant, path: &str, body: Body) -> Reply {
+    pub async fn call(
+        &self,
+        endpoint: Endpoint,
+        intended: Instant,
+        path: &str,
+        body: Body,
+    ) -> Reply {
         let method = match endpoint.verb() {
             Verb::Get => Method::GET,
             Verb::Post => Method::POST,
@@ -117,20 +128,36 @@ impl Caller {
         let path_and_query = format!("{path}{}", self.ctx.tenant_query);
         let headers = self.headers_for(&body);
 
-        let result = self.transport.send(method, &path_and_query, &headers, body.bytes).await;
+        let result = self
+            .transport
+            .send(method, &path_and_query, &headers, body.bytes)
+            .await;
         let mut metrics = self.ctx.metrics.borrow_mut();
         match result {
             Ok(ex) => {
-                metrics.record_request(endpoint, intended.into_std(), ex.sent, ex.done, Outcome::Status(ex.status));
+                metrics.record_request(
+                    endpoint,
+                    intended.into_std(),
+                    ex.sent,
+                    ex.done,
+                    Outcome::Status(ex.status),
+                );
                 metrics.record_measure(Measure::PoolWait, ex.pool_wait);
                 drop(metrics);
                 self.keep_cookie(&ex.headers);
                 Reply::Response(ex)
             }
             Err(err) => {
-                metrics.record_request(endpoint, intended.into_std(), err.sent, err.done, Outcome::Error(err.kind));
+                metrics.record_request(
+                    endpoint,
+                    intended.into_std(),
+                    err.sent,
+                    err.done,
+                    Outcome::Error(err.kind),
+                );
                 metrics.record_measure(Measure::PoolWait, err.pool_wait);
-                tracing::debug!(endpoint = endpoint.name(), kind = ?err.kind, detail = %err.detail, "request failed");
+                let (kind, detail) = (err.kind.name(), &err.detail);
+                tracing::debug!(endpoint = endpoint.name(), kind, %detail, "request failed");
                 Reply::Failed
             }
         }
@@ -160,7 +187,10 @@ impl Caller {
         if !self.ctx.scenario.target.webchat {
             return;
         }
-        let Some(set) = headers.get(header::SET_COOKIE).and_then(|v| v.to_str().ok()) else {
+        let Some(set) = headers
+            .get(header::SET_COOKIE)
+            .and_then(|v| v.to_str().ok())
+        else {
             return;
         };
         let pair = set.split(';').next().unwrap_or("").trim();
@@ -179,13 +209,19 @@ pub struct Body {
 impl Body {
     /// No body.
     pub fn empty() -> Body {
-        Body { bytes: Bytes::new(), content_type: None }
+        Body {
+            bytes: Bytes::new(),
+            content_type: None,
+        }
     }
 
     /// A JSON body.
     pub fn json(bytes: Vec<u8>) -> Body {
         let kind = HeaderValue::from_static("application/json; charset=utf-8");
-        Body { bytes: Bytes::from(bytes), content_type: Some(kind) }
+        Body {
+            bytes: Bytes::from(bytes),
+            content_type: Some(kind),
+        }
     }
 
     /// A multipart body holding one file of `size` bytes.
@@ -200,7 +236,10 @@ impl Body {
         bytes.extend_from_slice(format!("\r\n--{BOUNDARY}--\r\n").as_bytes());
         let kind = format!("multipart/form-data; boundary={BOUNDARY}");
         let content_type = HeaderValue::from_str(&kind).ok();
-        Body { bytes: Bytes::from(bytes), content_type }
+        Body {
+            bytes: Bytes::from(bytes),
+            content_type,
+        }
     }
 }
 
@@ -239,8 +278,14 @@ mod tests {
 
     #[test]
     fn tenant_query_encodes_reserved_characters() {
-        assert_eq!(tenant_query("acme.example.com"), "?tenantUrl=acme.example.com");
-        assert_eq!(tenant_query("https://a b/"), "?tenantUrl=https%3A%2F%2Fa%20b%2F");
+        assert_eq!(
+            tenant_query("acme.example.com"),
+            "?tenantUrl=acme.example.com"
+        );
+        assert_eq!(
+            tenant_query("https://a b/"),
+            "?tenantUrl=https%3A%2F%2Fa%20b%2F"
+        );
     }
 
     #[test]
@@ -250,6 +295,10 @@ mod tests {
         assert!(text.contains("name=\"file\""));
         assert_eq!(text.matches('x').count(), 1000);
         let kind = body.content_type.unwrap();
-        assert!(kind.to_str().unwrap().starts_with("multipart/form-data; boundary="));
+        assert!(
+            kind.to_str()
+                .unwrap()
+                .starts_with("multipart/form-data; boundary=")
+        );
     }
 }

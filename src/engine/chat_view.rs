@@ -73,13 +73,17 @@ impl ChatView {
     /// event the protocol model does not know.
     pub fn apply(&self, event: &ServerEvent, at: Instant, track_receipts: bool) -> bool {
         match event {
-            ServerEvent::PartyJoined { party_type: PartyType::Internal, .. }
-            | ServerEvent::Status { state: ChatState::Connected, .. } => {
-                if self.joined_at.get().is_none() {
-                    self.joined_at.set(Some(at));
-                }
+            ServerEvent::PartyJoined {
+                party_type: PartyType::Internal,
+                ..
             }
-            ServerEvent::Message { party_id, msg_id, .. } if *party_id != self.chat_id => {
+            | ServerEvent::Status {
+                state: ChatState::Connected,
+                ..
+            } if self.joined_at.get().is_none() => self.joined_at.set(Some(at)),
+            ServerEvent::Message {
+                party_id, msg_id, ..
+            } if *party_id != self.chat_id => {
                 self.agent_messages.set(self.agent_messages.get() + 1);
                 self.last_agent_message_at.set(Some(at));
                 if track_receipts {
@@ -180,7 +184,10 @@ mod tests {
         assert_eq!(view.agent_messages.get(), 0);
         assert!(view.apply(&message("agent", "2"), now, true));
         assert_eq!(view.agent_messages.get(), 1);
-        assert_eq!(view.unacknowledged.borrow().front().map(String::as_str), Some("2"));
+        assert_eq!(
+            view.unacknowledged.borrow().front().map(String::as_str),
+            Some("2")
+        );
     }
 
     #[test]
@@ -197,7 +204,10 @@ mod tests {
         let view = ChatView::new("c".into());
         let (tx, mut rx) = watch::channel(Phase::Running);
         let deadline = Instant::now() + Duration::from_secs(5);
-        assert_eq!(view.wait_until(&mut rx, deadline, |_| false).await, Wait::TimedOut);
+        assert_eq!(
+            view.wait_until(&mut rx, deadline, |_| false).await,
+            Wait::TimedOut
+        );
 
         view.joined_at.set(Some(Instant::now()));
         let joined = |v: &ChatView| v.joined_at.get().is_some();
@@ -206,6 +216,9 @@ mod tests {
 
         tx.send_replace(Phase::Ending);
         let later = Instant::now() + Duration::from_secs(5);
-        assert_eq!(view.wait_until(&mut rx, later, |_| false).await, Wait::Interrupted);
+        assert_eq!(
+            view.wait_until(&mut rx, later, |_| false).await,
+            Wait::Interrupted
+        );
     }
 }

@@ -36,10 +36,35 @@ pub enum Lifetime {
     Open,
 }
 
-/// Runs one virtual client from its first intended start to its end.
-pub async fn run_client(ctx: Rc<WorkerCtx>, first: Instant, lifetime: Lifetime) {
-    ctx.active_clients.set(ctx.active_clients.get() + 1);
-    ctx.metrics.borrow_mut().client_started();
+/// Starts one virtual client on the current worker. It counts as active
+/// from this call on, not from its first poll by the executor, so that a
+/// worker waiting for its clients never misses one still queued.
+pub fn spawn_client(ctx: &Rc<WorkerCtx>, first: Instant, lifetime: Lifetime) {
+    let active = Active::new(ctx.clone());
+    tokio::task::spawn_local(run_client(active, first, lifetime));
+}
+
+/// Holds a client's place in the worker's active count until dropped,
+/// whether the client ends normally or is dropped with its worker.
+struct Active(Rc<WorkerCtx>);
+
+impl Active {
+    fn new(ctx: Rc<WorkerCtx>) -> Active {
+        ctx.active_clients.set(ctx.active_clients.get() + 1);
+        ctx.metrics.borrow_mut().client_started();
+        Active(ctx)
+    }
+}
+
+impl Drop for Active {
+    fn drop(&mut self) {
+        let clients = &self.0.active_clients;
+        clients.set(clients.get().saturating_sub(1));
+    }
+}
+
+async fn run_client(active: Active, first: Instant, lifetime: Lifetime) {
+    let ctx = active.0.clone();
     let caller = Rc::new(Caller::new(ctx.clone()));
     let mut phase = ctx.phase.clone();
 
@@ -48,8 +73,7 @@ pub async fn run_client(ctx: Rc<WorkerCtx>, first: Instant, lifetime: Lifetime) 
         Some(endpoint) => probe(&caller, endpoint, &lifetime).await,
         None => chats(&caller, first, &lifetime, &mut phase).await,
     }
-
-    ctx.active_clients.set(ctx.active_clients.get() - 1);
+    drop(active);
 }
 
 fn is_retired(lifetime: &Lifetime) -> bool {
@@ -59,7 +83,12 @@ fn is_retired(lifetime: &Lifetime) -> bool {
     }
 }
 
-async fn chats(caller: &Rc<Caller>, first: Instant, lifetime: &Lifetime, phase: &mut watch::Receiver<Phase>) {
+async fn chats(
+    caller: &Rc<Caller>,
+    first: Instant,
+    lifetime: &Lifetime,
+    phase: &mut watch::Receiver<Phase>,
+) {
     let mut intended = first;
     loop {
         if *phase.borrow() != Phase::Running {
@@ -95,7 +124,9 @@ impl LoadPause {
 async fn probe(caller: &Caller, endpoint: Endpoint, lifetime: &Lifetime) {
     let path = endpoint.path(caller.ctx.api(), "", "");
     while caller.ctx.phase() == Phase::Running && !is_retired(lifetime) {
-        caller.call(endpoint, Instant::now(), &path, Body::empty()).await;
+        caller
+            .call(endpoint, Instant::now(), &path, Body::empty())
+            .await;
     }
 }
 
@@ -122,7 +153,9 @@ async fn run_chat(caller: &Rc<Caller>, intended: Instant, phase: &mut watch::Rec
     if !created.is_new_chat.0 {
         // A resumed chat: real clients redraw the transcript from History.
         let path = Endpoint::History.path(ctx.api(), &created.chat_id, "");
-        caller.call(Endpoint::History, Instant::now(), &path, Body::empty()).await;
+        caller
+            .call(Endpoint::History, Instant::now(), &path, Body::empty())
+            .await;
     }
 
     let poller = tokio::task::spawn_local(poll_loop(caller.clone(), view.clone()));
@@ -150,7 +183,10 @@ async fn request_chat(caller: &Caller, intended: Instant) -> Option<ChatCreated>
     let body = Body::json(serde_json::to_vec(&body).unwrap_or_default());
     let path = Endpoint::RequestChat.path(caller.ctx.api(), "", "");
 
-    let exchange = caller.call(Endpoint::RequestChat, intended, &path, body).await.ok()?;
+    let exchange = caller
+        .call(Endpoint::RequestChat, intended, &path, body)
+        .await
+        .ok()?;
     match serde_json::from_slice::<ChatCreated>(&exchange.body) {
         Ok(created) if !created.chat_id.is_empty() => Some(created),
         Ok(_) => {
@@ -165,17 +201,27 @@ async fn request_chat(caller: &Caller, intended: Instant) -> Option<ChatCreated>
 }
 
 /// The conversation proper: wait for the agent, then the messages.
-async fn converse(caller: &Caller, view: &ChatView, started: Instant, phase: &mut watch::Receiver<Phase>) -> ChatEnd {
+async fn converse(
+    caller: &Caller,
+    view: &ChatView,
+    started: Instant,
+    phase: &mut watch::Receiver<Phase>,
+) -> ChatEnd {
     let ctx = &caller.ctx;
     let conv = &ctx.scenario.conversation;
 
     let joined = |v: &ChatView| v.joined_at.get().is_some();
-    match view.wait_until(phase, started + conv.agent_timeout, joined).await {
+    match view
+        .wait_until(phase, started + conv.agent_timeout, joined)
+        .await
+    {
         Wait::Met => {}
         other => return end_of_wait(other),
     }
     if let Some(at) = view.joined_at.get() {
-        ctx.metrics.borrow_mut().record_measure(Measure::QueueWait, at - started);
+        ctx.metrics
+            .borrow_mut()
+            .record_measure(Measure::QueueWait, at - started);
     }
 
     let count = draw_count(ctx, conv.messages);
@@ -255,20 +301,34 @@ async fn send_message(
     }
 
     let replied = move |v: &ChatView| v.agent_messages.get() > before;
-    let wait = view.wait_until(phase, Instant::now() + conv.agent_timeout, replied).await;
+    let wait = view
+        .wait_until(phase, Instant::now() + conv.agent_timeout, replied)
+        .await;
     if let (Wait::Met, Some(sent), Some(at)) = (wait, sent, view.last_agent_message_at.get()) {
-        ctx.metrics.borrow_mut().record_measure(Measure::AgentReply, at.saturating_duration_since(sent));
+        ctx.metrics
+            .borrow_mut()
+            .record_measure(Measure::AgentReply, at.saturating_duration_since(sent));
     }
     send_receipts(caller, view).await;
     wait
 }
 
 /// Sends one client event; returns when it was sent, if it got a 2xx.
-async fn send_event(caller: &Caller, view: &ChatView, intended: Instant, event: &ClientEvent) -> Option<Instant> {
+async fn send_event(
+    caller: &Caller,
+    view: &ChatView,
+    intended: Instant,
+    event: &ClientEvent,
+) -> Option<Instant> {
     let path = Endpoint::SendEvents.path(caller.ctx.api(), &view.chat_id, "");
-    let body = EventsRef { events: std::slice::from_ref(event) };
+    let body = EventsRef {
+        events: std::slice::from_ref(event),
+    };
     let body = Body::json(serde_json::to_vec(&body).unwrap_or_default());
-    match caller.call(Endpoint::SendEvents, intended, &path, body).await {
+    match caller
+        .call(Endpoint::SendEvents, intended, &path, body)
+        .await
+    {
         Reply::Response(ex) if (200..300).contains(&ex.status) => Some(Instant::from_std(ex.sent)),
         Reply::Response(ex) if ex.status == 404 => {
             view.end(ServerEnd::NotFound);
@@ -288,7 +348,9 @@ async fn send_receipts(caller: &Caller, view: &ChatView) {
     loop {
         let next = view.unacknowledged.borrow_mut().pop_front();
         let Some(id) = next else { return };
-        let delivered = ClientEvent::MessageDelivered { ref_msg_id: id.clone() };
+        let delivered = ClientEvent::MessageDelivered {
+            ref_msg_id: id.clone(),
+        };
         send_event(caller, view, Instant::now(), &delivered).await;
         let read = ClientEvent::MessageRead { ref_msg_id: id };
         send_event(caller, view, Instant::now(), &read).await;
@@ -297,9 +359,18 @@ async fn send_receipts(caller: &Caller, view: &ChatView) {
 
 /// Uploads a file and shares it in the chat.
 async fn upload(caller: &Caller, view: &ChatView) {
-    let Some(size) = caller.ctx.scenario.conversation.upload_bytes else { return };
+    let Some(size) = caller.ctx.scenario.conversation.upload_bytes else {
+        return;
+    };
     let path = Endpoint::UploadFile.path(caller.ctx.api(), "", "");
-    let reply = caller.call(Endpoint::UploadFile, Instant::now(), &path, Body::file_upload(size)).await;
+    let reply = caller
+        .call(
+            Endpoint::UploadFile,
+            Instant::now(),
+            &path,
+            Body::file_upload(size),
+        )
+        .await;
     let Some(exchange) = reply.ok() else { return };
     let Ok(uploaded) = serde_json::from_slice::<FileUploaded>(&exchange.body) else {
         caller.protocol_error(Endpoint::UploadFile, "no file_id in the answer");

@@ -71,7 +71,11 @@ impl Timeline {
     /// The timeline of a plan of `planned` length with `grace` after it.
     pub fn new(start: Instant, planned: Duration, grace: Duration) -> Timeline {
         let drain_at = start + planned;
-        Timeline { start, drain_at, end_at: drain_at + grace }
+        Timeline {
+            start,
+            drain_at,
+            end_at: drain_at + grace,
+        }
     }
 
     /// The phase the clock alone says the run is in at `now`.
@@ -105,7 +109,13 @@ mod tests {
         let start = Instant::now();
         let line = Timeline::new(start, Duration::from_secs(10), Duration::from_secs(5));
         assert_eq!(line.phase_at(start), Phase::Running);
-        assert_eq!(line.phase_at(start + Duration::from_secs(10)), Phase::Draining);
-        assert_eq!(line.phase_at(start + Duration::from_secs(15)), Phase::Ending);
+        assert_eq!(
+            line.phase_at(start + Duration::from_secs(10)),
+            Phase::Draining
+        );
+        assert_eq!(
+            line.phase_at(start + Duration::from_secs(15)),
+            Phase::Ending
+        );
     }
 }

@@ -33,7 +33,10 @@ impl Ledger {
     /// True if and only if every worker has delivered interval `index` or
     /// finished before it.
     fn is_complete(&self, index: u64) -> bool {
-        self.next.iter().zip(&self.done).all(|(&next, &done)| done || next > index)
+        self.next
+            .iter()
+            .zip(&self.done)
+            .all(|(&next, &done)| done || next > index)
     }
 }
 
@@ -50,7 +53,10 @@ pub async fn harvest(
 ) -> Harvester {
     let mut harvester = Harvester::new(started_at);
     let mut pending: BTreeMap<u64, Gathering> = BTreeMap::new();
-    let mut ledger = Ledger { next: vec![0; workers], done: vec![false; workers] };
+    let mut ledger = Ledger {
+        next: vec![0; workers],
+        done: vec![false; workers],
+    };
     let mut signals = Signals::new();
 
     loop {
@@ -79,7 +85,12 @@ pub async fn harvest(
 
 /// Hands every complete interval, in order, to the harvester; with `all`,
 /// the incomplete ones too (the run is over).
-fn flush(pending: &mut BTreeMap<u64, Gathering>, ledger: &Ledger, harvester: &mut Harvester, all: bool) {
+fn flush(
+    pending: &mut BTreeMap<u64, Gathering>,
+    ledger: &Ledger,
+    harvester: &mut Harvester,
+    all: bool,
+) {
     while let Some(entry) = pending.first_entry() {
         if !all && !ledger.is_complete(*entry.key()) {
             return;

@@ -47,7 +47,12 @@ pub struct RunOptions {
 
 impl Default for RunOptions {
     fn default() -> Self {
-        RunOptions { out: None, results_root: PathBuf::from("results"), quiet: false, workers: None }
+        RunOptions {
+            out: None,
+            results_root: PathBuf::from("results"),
+            quiet: false,
+            workers: None,
+        }
     }
 }
 
@@ -65,7 +70,11 @@ pub struct RunOutcome {
 /// Runs `chatload run`: loads the scenario, runs it, prints the report.
 pub fn run_command(args: RunArgs) -> anyhow::Result<Verdict> {
     let scenario = scenario::load(args.scenario.as_deref(), &args)?;
-    let options = RunOptions { out: args.out.clone(), quiet: args.quiet, ..RunOptions::default() };
+    let options = RunOptions {
+        out: args.out.clone(),
+        quiet: args.quiet,
+        ..RunOptions::default()
+    };
     let outcome = run(scenario, &options)?;
 
     let mut stdout = std::io::stdout().lock();
@@ -102,13 +111,7 @@ pub fn run(scenario: Scenario, options: &RunOptions) -> anyhow::Result<RunOutcom
 
     let progress = report::Progress::new(options.quiet, planned + scenario.load.grace);
     let harvester = runtime.block_on(harvest::harvest(
-        inbox,
-        workers,
-        started_at,
-        &progress,
-        &control,
-        &timeline,
-        &scenario,
+        inbox, workers, started_at, &progress, &control, &timeline, &scenario,
     ));
     progress.finish();
     for thread in threads {
@@ -146,7 +149,11 @@ fn write(
     let summary = report::summarize(&info, &data);
     report::write_results(&dir, &info, &data, &summary)
         .with_context(|| format!("writing results to {}", dir.display()))?;
-    Ok(RunOutcome { dir, summary, verdict: Verdict::Passed })
+    Ok(RunOutcome {
+        dir,
+        summary,
+        verdict: Verdict::Passed,
+    })
 }
 
 fn spawn_workers(
@@ -185,7 +192,11 @@ fn spawn_workers(
 
 /// The results directory, checked before the run so that a run never
 /// measures for minutes and then fails to write.
-fn results_dir(options: &RunOptions, scenario: &Scenario, started_at: SystemTime) -> anyhow::Result<PathBuf> {
+fn results_dir(
+    options: &RunOptions,
+    scenario: &Scenario,
+    started_at: SystemTime,
+) -> anyhow::Result<PathBuf> {
     let dir = match &options.out {
         Some(dir) => dir.clone(),
         None => report::default_dir(&options.results_root, started_at, &scenario.name),
@@ -205,13 +216,20 @@ fn results_dir(options: &RunOptions, scenario: &Scenario, started_at: SystemTime
 }
 
 fn default_workers() -> usize {
-    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
 }
 
 /// Open files the run may need: a connection per active client (long polls
 /// hold one each over HTTP/1.1), with room for the rest.
 fn wanted_files(scenario: &Scenario) -> u64 {
-    let peak = scenario.load.stages.iter().map(|s| s.target).fold(0.0, f64::max);
+    let peak = scenario
+        .load
+        .stages
+        .iter()
+        .map(|s| s.target)
+        .fold(0.0, f64::max);
     let clients = match scenario.load.model {
         scenario::LoadModel::Closed { .. } => peak as u64,
         scenario::LoadModel::Open { max_clients, .. } => max_clients,

@@ -22,7 +22,9 @@ pub async fn poll_loop(caller: Rc<Caller>, view: Rc<ChatView>) {
     let mut intended = Instant::now();
 
     while view.ended.get().is_none() {
-        let reply = caller.call(Endpoint::PollEvents, intended, &path, Body::empty()).await;
+        let reply = caller
+            .call(Endpoint::PollEvents, intended, &path, Body::empty())
+            .await;
         let at = Instant::now();
         match reply {
             Reply::Response(ex) if ex.status == 200 => {

@@ -43,7 +43,9 @@ pub async fn prepare(scenario: &Scenario) -> anyhow::Result<Target> {
         Some(url) => (url.clone(), None, read_ca(scenario)?),
         None => {
             let config = MockConfig::from_settings(&scenario.mock);
-            let mock = mock::start_embedded(config, true).await.context("starting the embedded mock")?;
+            let mock = mock::start_embedded(config, true)
+                .await
+                .context("starting the embedded mock")?;
             let ca = mock.cert_pem.clone().map(String::into_bytes);
             (mock.url.clone(), Some(mock), ca)
         }
@@ -64,13 +66,22 @@ pub async fn prepare(scenario: &Scenario) -> anyhow::Result<Target> {
         tracing::warn!(url, "TLS certificates are not verified (--insecure)");
     }
     preflight(&transport, scenario).await?;
-    Ok(Target { url, transport, mock })
+    Ok(Target {
+        url,
+        transport,
+        mock,
+    })
 }
 
 fn read_ca(scenario: &Scenario) -> anyhow::Result<Option<Vec<u8>>> {
-    let Some(path) = &scenario.target.ca_cert else { return Ok(None) };
+    let Some(path) = &scenario.target.ca_cert else {
+        return Ok(None);
+    };
     std::fs::read(path).map(Some).map_err(|err| {
-        crate::exit::usage(format!("--ca-cert {}: cannot read it: {err}", path.display()))
+        crate::exit::usage(format!(
+            "--ca-cert {}: cannot read it: {err}",
+            path.display()
+        ))
     })
 }
 
@@ -80,12 +91,27 @@ async fn preflight(transport: &Arc<TransportShared>, scenario: &Scenario) -> any
     let client = Transport::new(transport.clone());
     let path = Endpoint::Availability.path(scenario.target.api, "", "");
     let query = super::caller::tenant_query(&scenario.target.tenant_url);
-    let result =
-        client.send(Method::GET, &format!("{path}{query}"), &HeaderMap::new(), Bytes::new()).await;
+    let result = client
+        .send(
+            Method::GET,
+            &format!("{path}{query}"),
+            &HeaderMap::new(),
+            Bytes::new(),
+        )
+        .await;
     match result {
         Ok(_) => Ok(()),
-        Err(err) if matches!(err.kind, ErrorKind::Connect | ErrorKind::Tls | ErrorKind::Timeout) => {
-            anyhow::bail!("the target {} cannot be reached: {}", transport_url(scenario), err.detail)
+        Err(err)
+            if matches!(
+                err.kind,
+                ErrorKind::Connect | ErrorKind::Tls | ErrorKind::Timeout
+            ) =>
+        {
+            anyhow::bail!(
+                "the target {} cannot be reached: {}",
+                transport_url(scenario),
+                err.detail
+            )
         }
         Err(err) => {
             tracing::warn!(detail = %err.detail, "the target's first answer was malformed");

@@ -19,7 +19,7 @@ use tokio::task::LocalSet;
 use tokio::time::Instant;
 
 use super::caller::{WorkerCtx, tenant_query};
-use super::client::{Lifetime, run_client};
+use super::client::{Lifetime, spawn_client};
 use super::control::{Control, Phase, Timeline};
 use super::profile::{self, Arrivals};
 use crate::metrics::{Snapshot, WorkerMetrics};
@@ -72,7 +72,9 @@ pub struct WorkerSpec {
 
 /// Runs a worker on the current thread until its clients are done.
 pub fn run(spec: WorkerSpec) -> std::io::Result<()> {
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
     LocalSet::new().block_on(&runtime, drive(spec));
     Ok(())
 }
@@ -82,8 +84,15 @@ async fn drive(spec: WorkerSpec) {
     let ctx = Rc::new(worker_ctx(&spec, phase_rx));
     let next = Rc::new(Cell::new(0));
     let start = spec.timeline.start;
-    let ticker = tokio::task::spawn_local(tick(ctx.clone(), spec.index, start, next.clone(), spec.reports.clone()));
-    let phases = tokio::task::spawn_local(follow_phase(spec.control.clone(), spec.timeline, phase_tx));
+    let ticker = tokio::task::spawn_local(tick(
+        ctx.clone(),
+        spec.index,
+        start,
+        next.clone(),
+        spec.reports.clone(),
+    ));
+    let phases =
+        tokio::task::spawn_local(follow_phase(spec.control.clone(), spec.timeline, phase_tx));
 
     match spec.scenario.load.model {
         LoadModel::Closed { .. } => closed(&ctx, &spec).await,
@@ -151,9 +160,14 @@ async fn closed(ctx: &Rc<WorkerCtx>, spec: &WorkerSpec) {
         for _ in alive..target {
             let retire = Rc::new(Cell::new(false));
             clients.push(retire.clone());
-            tokio::task::spawn_local(run_client(ctx.clone(), tick, Lifetime::Closed { retire }));
+            spawn_client(ctx, tick, Lifetime::Closed { retire });
         }
-        for retire in clients.iter().rev().filter(|r| !r.get()).take(alive.saturating_sub(target)) {
+        for retire in clients
+            .iter()
+            .rev()
+            .filter(|r| !r.get())
+            .take(alive.saturating_sub(target))
+        {
             retire.set(true);
         }
 
@@ -171,7 +185,8 @@ async fn open(ctx: &Rc<WorkerCtx>, spec: &WorkerSpec, max_clients: u64) {
         LoadModel::Closed { .. } => return,
     };
     let cap = profile::share(max_clients, spec.index as u64, spec.workers as u64);
-    let arrivals = Arrivals::new(&load.stages, arrival, spec.seed).shard(spec.index as u64, spec.workers as u64);
+    let arrivals = Arrivals::new(&load.stages, arrival, spec.seed)
+        .shard(spec.index as u64, spec.workers as u64);
 
     for offset in arrivals {
         let at = spec.timeline.start + offset;
@@ -183,7 +198,7 @@ async fn open(ctx: &Rc<WorkerCtx>, spec: &WorkerSpec, max_clients: u64) {
             ctx.metrics.borrow_mut().chat_dropped();
             continue;
         }
-        tokio::task::spawn_local(run_client(ctx.clone(), at, Lifetime::Open));
+        spawn_client(ctx, at, Lifetime::Open);
     }
 }
 
@@ -198,7 +213,11 @@ async fn wait_for_clients(ctx: &Rc<WorkerCtx>, spec: &WorkerSpec) {
             hard_stop = Some(Instant::now() + END_TIMEOUT);
         }
         if hard_stop.is_some_and(|at| Instant::now() >= at) {
-            tracing::warn!(worker = spec.index, clients = ctx.active_clients.get(), "clients did not end in time; dropping them");
+            tracing::warn!(
+                worker = spec.index,
+                clients = ctx.active_clients.get(),
+                "clients did not end in time; dropping them"
+            );
             spec.control.advance(Phase::Stopped);
             return;
         }
@@ -209,7 +228,13 @@ async fn wait_for_clients(ctx: &Rc<WorkerCtx>, spec: &WorkerSpec) {
 /// Once a second, on the second of the plan, hands the interval's
 /// measurements to the harvester. `next` is the index of the next interval
 /// to send, shared with the final report so that no index is skipped.
-async fn tick(ctx: Rc<WorkerCtx>, worker: usize, start: Instant, next: Rc<Cell<u64>>, reports: Reports) {
+async fn tick(
+    ctx: Rc<WorkerCtx>,
+    worker: usize,
+    start: Instant,
+    next: Rc<Cell<u64>>,
+    reports: Reports,
+) {
     loop {
         let index = next.get();
         tokio::time::sleep_until(start + Duration::from_secs(index + 1)).await;
@@ -222,19 +247,34 @@ async fn tick(ctx: Rc<WorkerCtx>, worker: usize, start: Instant, next: Rc<Cell<u
 /// finished.
 fn send_last(ctx: &WorkerCtx, worker: usize, start: Instant, next: u64, reports: &Reports) {
     let covered = Duration::from_secs(next);
-    let length = Instant::now().saturating_duration_since(start).saturating_sub(covered);
+    let length = Instant::now()
+        .saturating_duration_since(start)
+        .saturating_sub(covered);
     send_interval(ctx, worker, next, length, reports, true);
 }
 
 type Reports = mpsc::UnboundedSender<Report>;
 
-fn send_interval(ctx: &WorkerCtx, worker: usize, index: u64, length: Duration, reports: &Reports, last: bool) {
+fn send_interval(
+    ctx: &WorkerCtx,
+    worker: usize,
+    index: u64,
+    length: Duration,
+    reports: &Reports,
+    last: bool,
+) {
     let snapshot = {
         let mut metrics = ctx.metrics.borrow_mut();
         metrics.set_active(ctx.active_clients.get(), ctx.active_chats.get());
         metrics.take()
     };
-    let report = Report::Interval { worker, index, length, snapshot, last };
+    let report = Report::Interval {
+        worker,
+        index,
+        length,
+        snapshot,
+        last,
+    };
     // The harvester outlives the workers; a closed channel means the run is
     // being torn down and the data has nowhere to go.
     let _ = reports.send(report);

@@ -20,7 +20,11 @@ pub fn print_table(summary: &Summary, out: &mut dyn Write) -> io::Result<()> {
     )?;
     writeln!(out)?;
 
-    header(out, "endpoint (response time, ms)")?;
+    writeln!(
+        out,
+        "latency in ms; endpoints show response time, from the intended start"
+    )?;
+    header(out, "endpoint")?;
     for (name, endpoint) in endpoint_rows(summary) {
         let rps = endpoint.rps;
         row(
@@ -34,7 +38,7 @@ pub fn print_table(summary: &Summary, out: &mut dyn Write) -> io::Result<()> {
     }
     if !summary.measures.is_empty() {
         writeln!(out)?;
-        header(out, "chat measure (ms)")?;
+        header(out, "chat measure")?;
     }
     for measure in Measure::ALL {
         if let Some(m) = summary.measures.get(measure.name()) {
@@ -115,8 +119,14 @@ fn totals(summary: &Summary, out: &mut dyn Write) -> io::Result<()> {
     let chats = &summary.chats;
     writeln!(
         out,
-        "chats: started {}, completed {}, failed {}, dropped {}, peak active {}",
-        chats.started, chats.completed, chats.failed, chats.dropped, chats.peak_active
+        "chats: started {}, completed {}, failed {}, ended by the run {}, dropped {}, \
+         peak active {}",
+        chats.started,
+        chats.completed,
+        chats.failed,
+        chats.interrupted,
+        chats.dropped,
+        chats.peak_active
     )?;
     writeln!(
         out,
@@ -175,7 +185,8 @@ mod tests {
             "{table}"
         );
         assert!(
-            table.contains("chats: started 2, completed 1, failed 1, dropped 1"),
+            table
+                .contains("chats: started 2, completed 1, failed 1, ended by the run 0, dropped 1"),
             "{table}"
         );
         let rows = table.lines().filter(|l| !l.starts_with("warning:"));

@@ -18,9 +18,9 @@ mod insecure;
 mod shared;
 mod tls;
 
+pub use crate::metrics::ErrorKind;
 pub use client::Transport;
 pub use config::TransportConfig;
-pub use crate::metrics::ErrorKind;
 pub use exchange::{Exchange, TransportError};
 pub use fd_limit::raise_fd_limit;
 pub use shared::TransportShared;
