@@ -223,12 +223,6 @@ fn conversation_checks_name_the_valid_choices() {
             format!("{BASE}[target]\napi = \"v1\"\n[conversation]\npre_chat = [\"version\"]\n"),
             "t.toml:7:13: conversation.pre_chat[0]: \"version\" exists only in api = \"v2\"",
         ),
-        (
-            "name = \"t\"\n[load]\nstages = [{ duration = \"1s\", rate = 3 }]\n\
-             [conversation]\nprobe = \"availability\"\n"
-                .to_owned(),
-            "t.toml:5:1: conversation.probe: a probe runs a closed loop",
-        ),
     ];
     for (text, expected) in cases {
         let message = error(&text);
@@ -320,16 +314,13 @@ fn overrides_that_break_the_scenario_name_the_flag() {
     assert!(is_usage(&err));
     assert_eq!(err.to_string(), "--clients 0: must be at least 1");
 
+    // A probe at a fixed rate is the constant-throughput benchmark.
     let args = RunArgs {
         rate: Some(5.0),
         ..RunArgs::default()
     };
-    let err = scenario::load(Some(&shipped("probe")), &args).unwrap_err();
-    assert!(
-        err.to_string()
-            .starts_with("--rate 5: this scenario is a probe"),
-        "{err}"
-    );
+    let probe = scenario::load(Some(&shipped("probe")), &args).unwrap();
+    assert!(matches!(probe.load.model, LoadModel::Open { .. }));
 }
 
 #[test]

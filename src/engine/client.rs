@@ -70,7 +70,7 @@ async fn run_client(active: Active, first: Instant, lifetime: Lifetime) {
 
     tokio::time::sleep_until(first).await;
     match ctx.scenario.conversation.probe {
-        Some(endpoint) => probe(&caller, endpoint, &lifetime).await,
+        Some(endpoint) => probe(&caller, endpoint, first, &lifetime).await,
         None => chats(&caller, first, &lifetime, &mut phase).await,
     }
     drop(active);
@@ -119,14 +119,19 @@ impl LoadPause {
     }
 }
 
-/// Calls one chat-less method back to back: each request's intended start
-/// is the end of the previous one.
-async fn probe(caller: &Caller, endpoint: Endpoint, lifetime: &Lifetime) {
+/// Calls one chat-less method: once at the arrival time (open model), or
+/// back to back (closed model), each request's intended start being the
+/// end of the previous one.
+async fn probe(caller: &Caller, endpoint: Endpoint, first: Instant, lifetime: &Lifetime) {
     let path = endpoint.path(caller.ctx.api(), "", "");
+    if matches!(lifetime, Lifetime::Open) {
+        caller.call(endpoint, first, &path, Body::empty()).await;
+        return;
+    }
+    let mut intended = first;
     while caller.ctx.phase() == Phase::Running && !is_retired(lifetime) {
-        caller
-            .call(endpoint, Instant::now(), &path, Body::empty())
-            .await;
+        caller.call(endpoint, intended, &path, Body::empty()).await;
+        intended = Instant::now();
     }
 }
 

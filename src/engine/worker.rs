@@ -108,7 +108,12 @@ async fn drive(spec: WorkerSpec) {
 fn worker_ctx(spec: &WorkerSpec, phase: watch::Receiver<Phase>) -> WorkerCtx {
     let scenario = spec.scenario.clone();
     let pool = match scenario.target.connections {
-        Connections::Shared { .. } => Some(Rc::new(Transport::new(spec.shared.clone()))),
+        Connections::Shared { max } => {
+            // The run's cap split among the workers, at least one each.
+            let share = |m: usize| profile::share(m as u64, spec.index as u64, spec.workers as u64);
+            let cap = max.map(|m| (share(m) as usize).max(1));
+            Some(Rc::new(Transport::with_cap(spec.shared.clone(), cap)))
+        }
         Connections::PerClient => None,
     };
     WorkerCtx {

@@ -182,9 +182,10 @@ impl CountRange {
 /// What one chat of a virtual client does.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Conversation {
-    /// When set, the client makes no chat: it calls this chat-less method
-    /// in a closed loop with no think time. This is the workload compared
-    /// with wrk and oha.
+    /// When set, the client makes no chat: it calls this chat-less method.
+    /// Closed model: back to back with no think time (the workload compared
+    /// with wrk and oha); open model: once per arrival, a constant request
+    /// rate as wrk2 makes.
     pub probe: Option<Endpoint>,
     /// Calls made before Request Chat, in order. Only the methods that need
     /// no chat: availability, version, configuration, parameters,

@@ -73,11 +73,6 @@ fn set_rate(scenario: &mut Scenario, rate: f64) -> anyhow::Result<()> {
             "--rate {rate}: must be a number of chats per second above 0"
         )));
     }
-    if scenario.conversation.probe.is_some() {
-        return Err(usage(format!(
-            "--rate {rate}: this scenario is a probe, which runs a closed loop; use --clients"
-        )));
-    }
     let load = &mut scenario.load;
     if !matches!(load.model, LoadModel::Open { .. }) {
         load.model = LoadModel::Open {

@@ -182,7 +182,7 @@ fn conversation(out: &mut String, c: &Conversation) {
         row(
             out,
             "conversation",
-            &format!("probe: {probe} in a closed loop, no chat"),
+            &format!("probe: {probe}, no chat (closed: back to back; open: one per arrival)"),
         );
         return;
     }

@@ -58,8 +58,15 @@ impl Transport {
     /// A pool of connections (hyper_util legacy Client over hyper_rustls
     /// HttpsConnector). Opens nothing until the first request.
     pub fn new(shared: Arc<TransportShared>) -> Transport {
+        let cap = shared.max_connections;
+        Transport::with_cap(shared, cap)
+    }
+
+    /// The same with a cap of its own instead of the shared one: a run's
+    /// cap is split among its workers, each with its own pool.
+    pub fn with_cap(shared: Arc<TransportShared>, cap: Option<usize>) -> Transport {
         let client = pool_client(&shared);
-        let slots = match shared.max_connections {
+        let slots = match cap {
             Some(cap) if !shared.is_http2_only() => {
                 Some(Semaphore::new(cap.min(Semaphore::MAX_PERMITS)))
             }

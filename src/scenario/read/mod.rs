@@ -17,7 +17,7 @@ pub(crate) use load::{ARRIVAL_NAMES, DEFAULT_MAX_CLIENTS};
 pub(crate) use target::{API_NAMES, HTTP_NAMES, check_url};
 
 use super::location::Diag;
-use super::model::{LoadModel, Scenario};
+use super::model::Scenario;
 use table::{Read, Section};
 
 const TOP_KEYS: &[&str] = &[
@@ -51,7 +51,6 @@ pub(crate) fn scenario(text: &str) -> Read<Scenario> {
         mock,
         thresholds,
     };
-    check_probe(&top, &scenario)?;
     Ok(scenario)
 }
 
@@ -71,26 +70,4 @@ fn scenario_name(f: &table::Field<'_, '_>) -> Read<String> {
         )));
     }
     Ok(name.to_owned())
-}
-
-// A probe loops on one method with no chat, so the number of callers is
-// what matters: it only makes sense with a fixed set of clients.
-fn check_probe(top: &Section<'_, '_>, scenario: &Scenario) -> Read<()> {
-    let is_open = matches!(scenario.load.model, LoadModel::Open { .. });
-    if scenario.conversation.probe.is_none() || !is_open {
-        return Ok(());
-    }
-    let conversation = top
-        .get("conversation")
-        .map(|f| f.section_free())
-        .transpose()?;
-    let message =
-        "a probe runs a closed loop; use model = \"closed\" with clients, or remove probe";
-    match conversation.and_then(|c| c.get("probe")) {
-        Some(probe) => Err(probe.key_error(message)),
-        None => Err(Diag::new(
-            top.span(),
-            format!("conversation.probe: {message}"),
-        )),
-    }
 }
