@@ -132,35 +132,47 @@ impl Caller {
             .transport
             .send(method, &path_and_query, &headers, body.bytes)
             .await;
-        let mut metrics = self.ctx.metrics.borrow_mut();
+        let (sent, done, pool_wait, outcome) = match &result {
+            Ok(ex) => (ex.sent, ex.done, ex.pool_wait, Outcome::Status(ex.status)),
+            Err(err) => (err.sent, err.done, err.pool_wait, Outcome::Error(err.kind)),
+        };
+        self.record(
+            endpoint,
+            intended.into_std(),
+            sent,
+            done,
+            pool_wait,
+            outcome,
+        );
+
         match result {
             Ok(ex) => {
-                metrics.record_request(
-                    endpoint,
-                    intended.into_std(),
-                    ex.sent,
-                    ex.done,
-                    Outcome::Status(ex.status),
-                );
-                metrics.record_measure(Measure::PoolWait, ex.pool_wait);
-                drop(metrics);
                 self.keep_cookie(&ex.headers);
                 Reply::Response(ex)
             }
             Err(err) => {
-                metrics.record_request(
-                    endpoint,
-                    intended.into_std(),
-                    err.sent,
-                    err.done,
-                    Outcome::Error(err.kind),
-                );
-                metrics.record_measure(Measure::PoolWait, err.pool_wait);
                 let (kind, detail) = (err.kind.name(), &err.detail);
                 tracing::debug!(endpoint = endpoint.name(), kind, %detail, "request failed");
                 Reply::Failed
             }
         }
+    }
+
+    /// Records a request with the generator's side of its timing: the wait
+    /// for a connection, and the lag from the intended start to the send.
+    fn record(
+        &self,
+        endpoint: Endpoint,
+        intended: std::time::Instant,
+        sent: std::time::Instant,
+        done: std::time::Instant,
+        pool_wait: std::time::Duration,
+        outcome: Outcome,
+    ) {
+        let mut metrics = self.ctx.metrics.borrow_mut();
+        metrics.record_request(endpoint, intended, sent, done, outcome);
+        metrics.record_measure(Measure::PoolWait, pool_wait);
+        metrics.record_measure(Measure::SendLag, sent.saturating_duration_since(intended));
     }
 
     /// Records a protocol error found in a response that arrived: a body

@@ -14,15 +14,19 @@ pub enum Measure {
     ChatDuration,
     /// Time a request waited for a free pooled connection.
     PoolWait,
+    /// From a request's intended start to its actual send: scheduling lag
+    /// of the generator plus pool wait. What coordinated omission hides.
+    SendLag,
 }
 
 impl Measure {
     /// Every measure, in the order reports list them.
-    pub const ALL: [Measure; 4] = [
+    pub const ALL: [Measure; 5] = [
         Measure::QueueWait,
         Measure::AgentReply,
         Measure::ChatDuration,
         Measure::PoolWait,
+        Measure::SendLag,
     ];
 
     /// The stable name used in results, thresholds and logs.
@@ -32,6 +36,7 @@ impl Measure {
             Measure::AgentReply => "agent_reply",
             Measure::ChatDuration => "chat_duration",
             Measure::PoolWait => "pool_wait",
+            Measure::SendLag => "send_lag",
         }
     }
 
