@@ -11,7 +11,7 @@ mod model;
 mod overrides;
 mod plan;
 mod read;
-mod suggest;
+pub(crate) mod suggest;
 mod to_toml;
 mod values;
 
