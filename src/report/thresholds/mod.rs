@@ -25,6 +25,7 @@ pub use limit::{Limit, Op, Unit};
 pub use metric::{Metric, Quantity, Statistic};
 pub use print::print_thresholds;
 
+use crate::cli::RunArgs;
 use crate::exit::usage;
 use crate::scenario::suggest;
 
@@ -93,6 +94,32 @@ pub fn parse_all(scenario: &[(String, String)], cli: &[String]) -> anyhow::Resul
     from_file.retain(|t| !from_cli.iter().any(|c| c.watches_same(t)));
     from_file.extend(from_cli);
     Ok(from_file)
+}
+
+/// What `chatload run` needs, checked before the run starts: the
+/// scenario's and the command line's thresholds, and with
+/// `--abort-on-fail` the watch the engine consults each second.
+pub fn for_run(
+    scenario: &[(String, String)],
+    args: &RunArgs,
+) -> anyhow::Result<(Vec<Threshold>, Option<AbortOnFail>)> {
+    let thresholds = parse_all(scenario, &args.thresholds)?;
+    let Some(delay) = args.abort_on_fail.as_deref() else {
+        return Ok((thresholds, None));
+    };
+
+    let delay = parse_delay(delay)?;
+    if thresholds.is_empty() {
+        return Err(usage(
+            "--abort-on-fail has no threshold to watch; add one with --threshold or in the \
+             scenario's [thresholds], or drop the flag",
+        ));
+    }
+    let abort = AbortOnFail::new(&thresholds, delay);
+    if abort.is_idle() {
+        tracing::warn!("--abort-on-fail: every threshold is a floor on a count, judged at the end");
+    }
+    Ok((thresholds, Some(abort)))
 }
 
 fn keep_ok(
@@ -303,6 +330,29 @@ mod tests {
         let text = err.to_string();
         assert_eq!(text.lines().count(), 2, "{text}");
         assert!(text.contains("p98") && text.contains("bogus"), "{text}");
+    }
+
+    #[test]
+    fn a_run_gets_its_thresholds_and_abort_watch_checked_up_front() {
+        let file = [("errors.rate".to_owned(), "< 1%".to_owned())];
+        let mut args = RunArgs {
+            abort_on_fail: Some("5m".into()),
+            ..RunArgs::default()
+        };
+        let (thresholds, abort) = for_run(&file, &args).unwrap();
+        assert_eq!(thresholds.len(), 1);
+        assert!(!abort.unwrap().is_idle());
+
+        args.abort_on_fail = Some("later".into());
+        assert!(is_usage(&for_run(&file, &args).unwrap_err()));
+        args.abort_on_fail = Some("5m".into());
+        let err = for_run(&[], &args).unwrap_err();
+        assert!(
+            is_usage(&err) && err.to_string().contains("no threshold"),
+            "{err}"
+        );
+        args.abort_on_fail = None;
+        assert!(for_run(&file, &args).unwrap().1.is_none());
     }
 
     #[test]
