@@ -187,3 +187,22 @@ fn run_takes_repeated_thresholds_and_an_abort_delay() {
     assert_eq!(args.abort_on_fail.as_deref(), Some("10m"));
     assert_eq!(parse_all(&[], &args.thresholds).unwrap().len(), 2);
 }
+
+#[test]
+fn every_shipped_scenario_has_valid_thresholds() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "toml") {
+            let text = std::fs::read_to_string(&path).unwrap();
+            let scenario = chatload::scenario::parse(&text, "shipped").unwrap();
+            let parsed = parse_all(&scenario.thresholds, &[]);
+            assert!(
+                parsed.is_ok(),
+                "{}: {:#}",
+                path.display(),
+                parsed.unwrap_err()
+            );
+        }
+    }
+}
