@@ -57,6 +57,9 @@ fn evaluate_one(threshold: &Threshold, summary: &Summary) -> ThresholdResult {
     }
 }
 
+/// Parsing pairs each metric only with its own statistics (see
+/// `metric::statistics`), so each helper's last arm is the one statistic
+/// left to it rather than a fallback for nonsense.
 fn observe(metric: Metric, statistic: Statistic, summary: &Summary) -> Observed {
     match metric {
         Metric::Endpoint(endpoint) => observe_endpoint(endpoint.name(), statistic, summary),
