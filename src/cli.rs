@@ -5,7 +5,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Load generator for the Bright Pattern Mobile/Web chat API.
 #[derive(Debug, Parser)]
@@ -30,6 +30,33 @@ pub enum Command {
     Serve(ServeArgs),
     /// Check a scenario and print the resolved plan.
     Validate(ValidateArgs),
+    /// Re-print the summary and threshold verdicts of a results directory.
+    ///
+    /// Reads DIR/summary.json and prints the table (or the JSON with
+    /// --json) as the run did. The exit code is the stored verdict: 1 if a
+    /// threshold failed.
+    Report(ReportArgs),
+    /// Check CURRENT against BASE for regressions, endpoint by endpoint.
+    ///
+    /// Compares p50, p99 and p99.9 of the response time, the request rate
+    /// and the error rate of every endpoint and chat measure. A change is a
+    /// regression only when both hold:
+    ///
+    /// 1. it is worse than the base by more than the tolerance
+    ///    (--max-regression), relative to the base value;
+    ///
+    /// 2. it is unlikely to be noise. Percentiles: the 99 % confidence
+    ///    intervals of the percentile in the two runs do not overlap. Each
+    ///    interval comes from the full distribution in latency.hlog, by
+    ///    order statistics: the count of samples below a percentile is
+    ///    binomial, so its rank is known to within 2.58 standard deviations.
+    ///    Request rate: a one-sided test on the two Poisson counts over the
+    ///    run lengths at 1 %. Error rate: a one-sided two-proportion z-test
+    ///    at 1 %.
+    ///
+    /// Exit 1 on a regression, 2 on unusable input (missing files, or runs
+    /// of different scenarios without --force).
+    Compare(CompareArgs),
 }
 
 /// Arguments of `chatload run`.
@@ -79,6 +106,17 @@ pub struct RunArgs {
     /// Print summary.json to stdout instead of the table.
     #[arg(long)]
     pub json: bool,
+
+    /// A pass/fail condition such as 'send_events.p99 < 300ms'; repeatable.
+    /// Replaces a scenario threshold on the same figure. Exit 1 if one
+    /// fails.
+    #[arg(long = "threshold", value_name = "EXPR")]
+    pub thresholds: Vec<String>,
+
+    /// Stop the run once a threshold fails, judged from this long after the
+    /// start (such as 10m), for long runs that are already lost.
+    #[arg(long, value_name = "DELAY")]
+    pub abort_on_fail: Option<String>,
 }
 
 /// Arguments of `chatload serve`.
@@ -144,4 +182,51 @@ pub struct ServeArgs {
 pub struct ValidateArgs {
     /// Scenario file (TOML).
     pub scenario: PathBuf,
+}
+
+/// Arguments of `chatload report`.
+#[derive(Debug, Args, Clone)]
+pub struct ReportArgs {
+    /// Results directory of a run.
+    pub dir: PathBuf,
+
+    /// Print summary.json to stdout instead of the table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Arguments of `chatload compare`.
+#[derive(Debug, Args, Clone)]
+pub struct CompareArgs {
+    /// Results directory of the baseline run.
+    pub base: PathBuf,
+
+    /// Results directory of the run to check.
+    pub current: PathBuf,
+
+    /// Tolerance: how much worse a statistic may get before it can count as
+    /// a regression, such as 15% (default 10%); or one statistic's own,
+    /// such as p99=20% (p50, p99, p999, rate, error_rate). Repeatable.
+    #[arg(long, value_name = "[STAT=]PERCENT")]
+    pub max_regression: Vec<String>,
+
+    /// Output: an aligned table, a Markdown table for a pull-request
+    /// comment, or JSON.
+    #[arg(long, value_enum, default_value_t = CompareFormat::Text)]
+    pub format: CompareFormat,
+
+    /// Compare runs of different scenarios.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// Output format of `chatload compare`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CompareFormat {
+    /// An aligned table.
+    Text,
+    /// A Markdown table with a verdict line.
+    Markdown,
+    /// A JSON document.
+    Json,
 }

@@ -47,5 +47,7 @@ pub fn run_command(command: Command) -> anyhow::Result<ExitCode> {
         Command::Run(args) => engine::run_command(args).map(ExitCode::from),
         Command::Serve(args) => mock::serve_command(args).map(|()| ExitCode::SUCCESS),
         Command::Validate(args) => scenario::validate_command(args).map(|()| ExitCode::SUCCESS),
+        Command::Report(args) => report::rerun::report_command(args).map(ExitCode::from),
+        Command::Compare(args) => report::compare::compare_command(args).map(ExitCode::from),
     }
 }

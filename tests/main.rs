@@ -1,8 +1,10 @@
 //! Integration tests, compiled as one binary. Every test talks to a mock on
 //! a loopback port chosen by the system (port 0), never a fixed one.
 
+mod compare;
 mod mock;
 mod report;
 mod run;
 mod scenario;
+mod thresholds;
 mod transport;

@@ -161,6 +161,12 @@ impl Harvester {
         live
     }
 
+    /// The run's samples and counters so far, for checks made while the
+    /// run goes on (thresholds with abort-on-fail).
+    pub fn totals(&self) -> &Snapshot {
+        &self.totals
+    }
+
     /// Ends the harvest.
     pub fn finish(self) -> RunData {
         RunData {

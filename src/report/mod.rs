@@ -1,15 +1,20 @@
 //! What a run leaves behind: the summary built from the harvested data,
 //! the table or JSON on stdout, the results directory (summary.json,
-//! latency.hlog, timeline.csv, scenario.toml) and the live progress line.
+//! latency.hlog, timeline.csv, scenario.toml) and the live progress line;
+//! thresholds on the figures, `chatload report` and `chatload compare`.
 //!
 //! Everything here reads [`crate::metrics::RunData`] once the run is over,
-//! except [`Progress`], which shows the harvester's live figures.
+//! or a results directory on disk, except [`Progress`], which shows the
+//! harvester's live figures, and [`thresholds::AbortOnFail`].
 
+pub mod compare;
 pub mod progress;
+pub mod rerun;
 pub mod results_dir;
 pub mod run_info;
 pub mod summary;
 pub mod table;
+pub mod thresholds;
 pub mod timeline;
 pub mod warnings;
 

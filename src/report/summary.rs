@@ -133,8 +133,13 @@ pub struct ThresholdResult {
     pub name: String,
     /// True if and only if it held.
     pub passed: bool,
-    /// The observed value, in the threshold's unit.
-    pub observed: f64,
+    /// The observed value, in the threshold's unit; `None` when there was
+    /// nothing to observe (a latency of an endpoint never called).
+    pub observed: Option<f64>,
+    /// Why the verdict is not plain, such as no samples; left out of the
+    /// JSON when there is nothing to say.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 /// Builds the summary of a run. Thresholds are left empty for their

@@ -11,7 +11,7 @@ mod model;
 mod overrides;
 mod plan;
 mod read;
-mod suggest;
+pub(crate) mod suggest;
 mod to_toml;
 mod values;
 
@@ -43,9 +43,11 @@ pub fn parse(text: &str, origin: &str) -> anyhow::Result<Scenario> {
     read::scenario(text).map_err(|diag| usage(diag.render(origin, text)))
 }
 
-/// Runs `chatload validate`: prints the resolved plan on stdout.
+/// Runs `chatload validate`: checks the thresholds' names and prints the
+/// resolved plan on stdout.
 pub fn validate_command(args: ValidateArgs) -> anyhow::Result<()> {
     let scenario = read_file(&args.scenario)?;
+    crate::report::thresholds::parse_all(&scenario.thresholds, &[])?;
     print!("{}", plan::render(&scenario));
     Ok(())
 }
