@@ -99,6 +99,11 @@ pub struct RunArgs {
     #[arg(long, value_parser = ["1.1", "2", "auto"])]
     pub http: Option<String>,
 
+    /// Worker threads, each with its own event loop (default: one per
+    /// core).
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
+    pub workers: Option<u16>,
+
     /// No progress display.
     #[arg(long, short)]
     pub quiet: bool,

@@ -32,6 +32,9 @@ pub struct ChatView {
     pub joined_at: Cell<Option<Instant>>,
     /// Set once the server ended the chat.
     pub ended: Cell<Option<ServerEnd>>,
+    /// Set when the customer is about to end the chat: the poll must not
+    /// be re-issued, or it would reach a chat already gone (404).
+    pub closing: Cell<bool>,
     /// Agent messages received so far.
     pub agent_messages: Cell<u64>,
     /// When the latest agent message arrived.
@@ -62,6 +65,7 @@ impl ChatView {
             chat_id,
             joined_at: Cell::new(None),
             ended: Cell::new(None),
+            closing: Cell::new(false),
             agent_messages: Cell::new(0),
             last_agent_message_at: Cell::new(None),
             unacknowledged: RefCell::new(VecDeque::new()),

@@ -402,6 +402,7 @@ async fn finish(
     let server_ended = view.ended.get().is_some();
     let customer_ends = ctx.scenario.conversation.end == EndMode::Customer
         || matches!(end, ChatEnd::Failed | ChatEnd::Interrupted);
+    view.closing.set(true);
     if customer_ends && !server_ended && ctx.phase() != Phase::Stopped {
         send_event(caller, view, Instant::now(), &ClientEvent::End {}).await;
     }

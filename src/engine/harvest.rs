@@ -4,7 +4,7 @@
 //! graceful end (a second one skips the grace).
 
 use std::collections::BTreeMap;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use tokio::sync::mpsc;
 use tokio::time::Instant;
@@ -12,7 +12,8 @@ use tokio::time::Instant;
 use super::control::{Control, Phase, Timeline};
 use super::worker::Report;
 use crate::metrics::{Harvester, Snapshot};
-use crate::report::Progress;
+use crate::report::thresholds::AbortOnFail;
+use crate::report::{Progress, RunInfo};
 use crate::scenario::Scenario;
 
 /// One interval being gathered.
@@ -40,18 +41,29 @@ impl Ledger {
     }
 }
 
+/// What the harvest loop reads and drives besides the workers' reports.
+pub struct Watch<'a> {
+    /// How many workers report.
+    pub workers: usize,
+    /// The progress display.
+    pub progress: &'a Progress,
+    /// The run's phase, moved on by signals and by an abort.
+    pub control: &'a Control,
+    /// The planned instants.
+    pub timeline: &'a Timeline,
+    /// The scenario, for the stage label.
+    pub scenario: &'a Scenario,
+    /// The run's description, for running threshold checks.
+    pub info: &'a RunInfo,
+    /// `--abort-on-fail`: thresholds checked once a second.
+    pub abort: Option<AbortOnFail>,
+}
+
 /// Runs until every worker has sent its last interval; returns the
 /// harvester holding the whole run.
-pub async fn harvest(
-    mut inbox: mpsc::UnboundedReceiver<Report>,
-    workers: usize,
-    started_at: SystemTime,
-    progress: &Progress,
-    control: &Control,
-    timeline: &Timeline,
-    scenario: &Scenario,
-) -> Harvester {
-    let mut harvester = Harvester::new(started_at);
+pub async fn harvest(mut inbox: mpsc::UnboundedReceiver<Report>, watch: Watch<'_>) -> Harvester {
+    let workers = watch.workers;
+    let mut harvester = Harvester::new(watch.info.started_at);
     let mut pending: BTreeMap<u64, Gathering> = BTreeMap::new();
     let mut ledger = Ledger {
         next: vec![0; workers],
@@ -74,9 +86,11 @@ pub async fn harvest(
                 ledger.next[worker] = index + 1;
                 ledger.done[worker] |= last;
                 flush(&mut pending, &ledger, &mut harvester, false);
-                progress.update(&stage_label(scenario, timeline), &harvester.live());
+                let live = harvester.live();
+                watch.progress.update(&stage_label(watch.scenario, watch.timeline), &live);
+                check_abort(&watch, &harvester, live.elapsed);
             }
-            () = signals.next() => interrupt(control, &mut signals),
+            () = signals.next() => interrupt(watch.control, &mut signals),
         }
     }
     flush(&mut pending, &ledger, &mut harvester, true);
@@ -100,6 +114,22 @@ fn flush(
         if let Some(merged) = gathering.merged {
             harvester.add_interval(index, gathering.length, merged);
         }
+    }
+}
+
+/// With `--abort-on-fail`, ends the run once a threshold has failed.
+fn check_abort(watch: &Watch<'_>, harvester: &Harvester, elapsed: Duration) {
+    let Some(abort) = &watch.abort else { return };
+    if watch.control.phase() >= Phase::Ending {
+        return;
+    }
+    if let Some(failed) = abort.check(watch.info, elapsed, harvester.totals()) {
+        let names: Vec<&str> = failed.iter().map(|r| r.name.as_str()).collect();
+        eprintln!(
+            "chatload: aborting: thresholds failed: {}",
+            names.join(", ")
+        );
+        watch.control.advance(Phase::Ending);
     }
 }
 

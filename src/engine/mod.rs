@@ -27,6 +27,8 @@ pub mod profile;
 
 use crate::cli::RunArgs;
 use crate::exit::Verdict;
+use crate::metrics::Harvester;
+use crate::report::thresholds::{self, AbortOnFail};
 use crate::report::{self, RunInfo, Summary};
 use crate::scenario::{self, Scenario};
 use control::{Control, Timeline};
@@ -43,6 +45,10 @@ pub struct RunOptions {
     pub quiet: bool,
     /// Worker threads; `None` means one per core.
     pub workers: Option<usize>,
+    /// Thresholds from the command line, beside the scenario's.
+    pub thresholds: Vec<String>,
+    /// Abort once a threshold fails, after this delay (`--abort-on-fail`).
+    pub abort_on_fail: Option<String>,
 }
 
 impl Default for RunOptions {
@@ -52,6 +58,8 @@ impl Default for RunOptions {
             results_root: PathBuf::from("results"),
             quiet: false,
             workers: None,
+            thresholds: Vec::new(),
+            abort_on_fail: None,
         }
     }
 }
@@ -73,6 +81,9 @@ pub fn run_command(args: RunArgs) -> anyhow::Result<Verdict> {
     let options = RunOptions {
         out: args.out.clone(),
         quiet: args.quiet,
+        workers: args.workers.map(usize::from),
+        thresholds: args.thresholds.clone(),
+        abort_on_fail: args.abort_on_fail.clone(),
         ..RunOptions::default()
     };
     let outcome = run(scenario, &options)?;
@@ -82,13 +93,20 @@ pub fn run_command(args: RunArgs) -> anyhow::Result<Verdict> {
         report::print_json(&outcome.summary, &mut stdout)?;
     } else {
         report::print_table(&outcome.summary, &mut stdout)?;
+        thresholds::print_thresholds(&outcome.summary.thresholds, &mut stdout)?;
     }
     eprintln!("results: {}", outcome.dir.display());
     Ok(outcome.verdict)
 }
 
-/// Runs a scenario to the end and writes its results.
+/// Runs a scenario to the end and writes its results. Thresholds and the
+/// results directory are checked before any load is sent.
 pub fn run(scenario: Scenario, options: &RunOptions) -> anyhow::Result<RunOutcome> {
+    let (thresholds, abort) = thresholds::for_run(
+        &scenario.thresholds,
+        &options.thresholds,
+        options.abort_on_fail.as_deref(),
+    )?;
     let scenario = Arc::new(scenario);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -100,60 +118,75 @@ pub fn run(scenario: Scenario, options: &RunOptions) -> anyhow::Result<RunOutcom
     let target = runtime.block_on(target::prepare(&scenario))?;
     let started_at = SystemTime::now();
     let dir = results_dir(options, &scenario, started_at)?;
-    let workers = options.workers.unwrap_or_else(default_workers).max(1);
+    let mut info = run_info(&scenario, &target.url, started_at);
     crate::transport::raise_fd_limit(wanted_files(&scenario));
 
+    let (harvester, elapsed) = execute(&runtime, &scenario, &target, options, &info, abort)?;
+    runtime.block_on(target.stop());
+
+    info.duration = elapsed;
+    let data = harvester.finish();
+    let mut summary = report::summarize(&info, &data);
+    summary.thresholds = thresholds::evaluate(&thresholds, &summary);
+    report::write_results(&dir, &info, &data, &summary)
+        .with_context(|| format!("writing results to {}", dir.display()))?;
+    let verdict = thresholds::verdict(&summary.thresholds);
+    Ok(RunOutcome {
+        dir,
+        summary,
+        verdict,
+    })
+}
+
+/// Starts the workers, harvests until they are done, and returns the
+/// harvest with the run's length.
+fn execute(
+    runtime: &tokio::runtime::Runtime,
+    scenario: &Arc<Scenario>,
+    target: &target::Target,
+    options: &RunOptions,
+    info: &RunInfo,
+    abort: Option<AbortOnFail>,
+) -> anyhow::Result<(Harvester, Duration)> {
+    let workers = options.workers.unwrap_or_else(default_workers).max(1);
     let planned = scenario.load.duration();
     let timeline = Timeline::new(Instant::now(), planned, scenario.load.grace);
     let control = Control::new();
     let (reports, inbox) = tokio::sync::mpsc::unbounded_channel();
-    let threads = spawn_workers(workers, &scenario, &target, &control, timeline, reports)?;
+    let threads = spawn_workers(workers, scenario, target, &control, timeline, reports)?;
 
     let progress = report::Progress::new(options.quiet, planned + scenario.load.grace);
-    let harvester = runtime.block_on(harvest::harvest(
-        inbox, workers, started_at, &progress, &control, &timeline, &scenario,
-    ));
+    let watch = harvest::Watch {
+        workers,
+        progress: &progress,
+        control: &control,
+        timeline: &timeline,
+        scenario,
+        info,
+        abort,
+    };
+    let harvester = runtime.block_on(harvest::harvest(inbox, watch));
     progress.finish();
     for thread in threads {
         if thread.join().is_err() {
             tracing::error!("a worker thread panicked; its last interval is lost");
         }
     }
-    let url = target.url.clone();
-    runtime.block_on(target.stop());
-
-    let elapsed = timeline.start.elapsed();
-    write(dir, &scenario, &url, started_at, elapsed, harvester)
+    Ok((harvester, timeline.start.elapsed()))
 }
 
-fn write(
-    dir: PathBuf,
-    scenario: &Scenario,
-    target_url: &str,
-    started_at: SystemTime,
-    elapsed: Duration,
-    harvester: crate::metrics::Harvester,
-) -> anyhow::Result<RunOutcome> {
-    let info = RunInfo {
+fn run_info(scenario: &Scenario, target_url: &str, started_at: SystemTime) -> RunInfo {
+    RunInfo {
         scenario: scenario.name.clone(),
         target: target_url.to_owned(),
         started_at,
-        duration: elapsed,
+        duration: Duration::ZERO,
         segment: "1/1".to_owned(),
         insecure: scenario.target.insecure,
         http: format!("{:?}", scenario.target.http),
         connections: format!("{:?}", scenario.target.connections),
         scenario_toml: scenario.to_toml(),
-    };
-    let data = harvester.finish();
-    let summary = report::summarize(&info, &data);
-    report::write_results(&dir, &info, &data, &summary)
-        .with_context(|| format!("writing results to {}", dir.display()))?;
-    Ok(RunOutcome {
-        dir,
-        summary,
-        verdict: Verdict::Passed,
-    })
+    }
 }
 
 fn spawn_workers(

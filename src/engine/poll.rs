@@ -21,7 +21,7 @@ pub async fn poll_loop(caller: Rc<Caller>, view: Rc<ChatView>) {
     let receipts = caller.ctx.scenario.conversation.receipts && caller.ctx.api().is_v2();
     let mut intended = Instant::now();
 
-    while view.ended.get().is_none() {
+    while view.ended.get().is_none() && !view.closing.get() {
         let reply = caller
             .call(Endpoint::PollEvents, intended, &path, Body::empty())
             .await;

@@ -25,7 +25,6 @@ pub use limit::{Limit, Op, Unit};
 pub use metric::{Metric, Quantity, Statistic};
 pub use print::print_thresholds;
 
-use crate::cli::RunArgs;
 use crate::exit::usage;
 use crate::scenario::suggest;
 
@@ -101,10 +100,11 @@ pub fn parse_all(scenario: &[(String, String)], cli: &[String]) -> anyhow::Resul
 /// `--abort-on-fail` the watch the engine consults each second.
 pub fn for_run(
     scenario: &[(String, String)],
-    args: &RunArgs,
+    cli: &[String],
+    abort_on_fail: Option<&str>,
 ) -> anyhow::Result<(Vec<Threshold>, Option<AbortOnFail>)> {
-    let thresholds = parse_all(scenario, &args.thresholds)?;
-    let Some(delay) = args.abort_on_fail.as_deref() else {
+    let thresholds = parse_all(scenario, cli)?;
+    let Some(delay) = abort_on_fail else {
         return Ok((thresholds, None));
     };
 
@@ -335,24 +335,17 @@ mod tests {
     #[test]
     fn a_run_gets_its_thresholds_and_abort_watch_checked_up_front() {
         let file = [("errors.rate".to_owned(), "< 1%".to_owned())];
-        let mut args = RunArgs {
-            abort_on_fail: Some("5m".into()),
-            ..RunArgs::default()
-        };
-        let (thresholds, abort) = for_run(&file, &args).unwrap();
+        let (thresholds, abort) = for_run(&file, &[], Some("5m")).unwrap();
         assert_eq!(thresholds.len(), 1);
         assert!(!abort.unwrap().is_idle());
 
-        args.abort_on_fail = Some("later".into());
-        assert!(is_usage(&for_run(&file, &args).unwrap_err()));
-        args.abort_on_fail = Some("5m".into());
-        let err = for_run(&[], &args).unwrap_err();
+        assert!(is_usage(&for_run(&file, &[], Some("later")).unwrap_err()));
+        let err = for_run(&[], &[], Some("5m")).unwrap_err();
         assert!(
             is_usage(&err) && err.to_string().contains("no threshold"),
             "{err}"
         );
-        args.abort_on_fail = None;
-        assert!(for_run(&file, &args).unwrap().1.is_none());
+        assert!(for_run(&file, &[], None).unwrap().1.is_none());
     }
 
     #[test]
