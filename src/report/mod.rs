@@ -5,6 +5,7 @@
 //! Everything here reads [`crate::metrics::RunData`] once the run is over,
 //! except [`Progress`], which shows the harvester's live figures.
 
+pub mod html;
 pub mod progress;
 pub mod results_dir;
 pub mod run_info;
