@@ -79,6 +79,11 @@ pub struct RunArgs {
     /// Print summary.json to stdout instead of the table.
     #[arg(long)]
     pub json: bool,
+
+    /// Serve live metrics during the run at http://ADDR/metrics, in
+    /// OpenMetrics text for Prometheus, such as 127.0.0.1:9464.
+    #[arg(long, value_name = "ADDR")]
+    pub metrics_addr: Option<SocketAddr>,
 }
 
 /// Arguments of `chatload serve`.

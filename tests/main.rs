@@ -2,6 +2,7 @@
 //! a loopback port chosen by the system (port 0), never a fixed one.
 
 mod html;
+mod openmetrics;
 mod report;
 mod scenario;
 mod transport;

@@ -6,6 +6,7 @@
 //! except [`Progress`], which shows the harvester's live figures.
 
 pub mod html;
+pub mod openmetrics;
 pub mod progress;
 pub mod results_dir;
 pub mod run_info;
