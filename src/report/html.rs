@@ -172,11 +172,12 @@ fn endpoint_section(summary: &Summary, data: &LatencyData<'_>) -> anyhow::Result
 
 fn measure_section(summary: &Summary, data: &LatencyData<'_>) -> anyhow::Result<String> {
     let recorded = tables::measures_in_order(summary);
-    let names: Vec<&str> = Measure::ALL
-        .iter()
-        .filter(|m| CHARTED_MEASURES.contains(m) || summary.measures.contains_key(m.name()))
-        .map(|m| m.name())
-        .collect();
+    let mut names: Vec<&str> = recorded.iter().map(|(name, _)| *name).collect();
+    for measure in CHARTED_MEASURES {
+        if !names.contains(&measure.name()) {
+            names.push(measure.name());
+        }
+    }
 
     let mut html = if recorded.is_empty() {
         page::note("No chat-level measure was recorded.")

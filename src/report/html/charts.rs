@@ -183,8 +183,14 @@ where
         .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], colour.stroke_width(2)));
     }
 
+    // A spectrum climbs to the right, leaving its lower right empty; time
+    // charts get headroom above their lines instead (see y_range).
+    let corner = match chart.x {
+        XAxis::Time => SeriesLabelPosition::UpperLeft,
+        XAxis::Percentile => SeriesLabelPosition::LowerRight,
+    };
     ctx.configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
+        .position(corner)
         .background_style(WHITE.mix(0.85))
         .border_style(GRID)
         .label_font((FONT, 12))

@@ -85,12 +85,17 @@ pub fn endpoints_in_order(summary: &Summary) -> Vec<(&str, &EndpointSummary)> {
     rows
 }
 
-/// Measures in [`Measure::ALL`] order, those without samples left out.
-pub fn measures_in_order(summary: &Summary) -> Vec<(&'static str, &MeasureSummary)> {
-    Measure::ALL
+/// Measures in [`Measure::ALL`] order, those without samples left out;
+/// names this build does not know (from a newer summary) follow in name
+/// order.
+pub fn measures_in_order(summary: &Summary) -> Vec<(&str, &MeasureSummary)> {
+    let mut rows: Vec<_> = summary
+        .measures
         .iter()
-        .filter_map(|m| summary.measures.get(m.name()).map(|s| (m.name(), s)))
-        .collect()
+        .map(|(n, m)| (n.as_str(), m))
+        .collect();
+    rows.sort_by_key(|(name, _)| Measure::from_name(name).map_or(usize::MAX, Measure::index));
+    rows
 }
 
 /// One row per endpoint called: counts, statuses, response-time
