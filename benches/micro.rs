@@ -61,7 +61,9 @@ fn main() {
         channel: None,
     };
     bench("serialise a send-events body", 1_000_000, |_| {
-        let body = EventsRef { events: std::slice::from_ref(&event) };
+        let body = EventsRef {
+            events: std::slice::from_ref(&event),
+        };
         black_box(serde_json::to_vec(&body).unwrap_or_default());
     });
 

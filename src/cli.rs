@@ -122,6 +122,10 @@ pub struct RunArgs {
     /// start (such as 10m), for long runs that are already lost.
     #[arg(long, value_name = "DELAY")]
     pub abort_on_fail: Option<String>,
+    /// Serve live metrics during the run at http://ADDR/metrics, in
+    /// OpenMetrics text for Prometheus, such as 127.0.0.1:9464.
+    #[arg(long, value_name = "ADDR")]
+    pub metrics_addr: Option<SocketAddr>,
 }
 
 /// Arguments of `chatload serve`.

@@ -2,7 +2,9 @@
 //! a loopback port chosen by the system (port 0), never a fixed one.
 
 mod compare;
+mod html;
 mod mock;
+mod openmetrics;
 mod report;
 mod run;
 mod scenario;

@@ -12,6 +12,7 @@ use tokio::time::Instant;
 use super::control::{Control, Phase, Timeline};
 use super::worker::Report;
 use crate::metrics::{Harvester, Snapshot};
+use crate::report::openmetrics::LiveMetrics;
 use crate::report::thresholds::AbortOnFail;
 use crate::report::{Progress, RunInfo};
 use crate::scenario::Scenario;
@@ -57,6 +58,8 @@ pub struct Watch<'a> {
     pub info: &'a RunInfo,
     /// `--abort-on-fail`: thresholds checked once a second.
     pub abort: Option<AbortOnFail>,
+    /// `--metrics-addr`: the figures the metrics endpoint serves.
+    pub live: Option<std::sync::Arc<LiveMetrics>>,
 }
 
 /// Runs until every worker has sent its last interval; returns the
@@ -85,7 +88,7 @@ pub async fn harvest(mut inbox: mpsc::UnboundedReceiver<Report>, watch: Watch<'_
                 }
                 ledger.next[worker] = index + 1;
                 ledger.done[worker] |= last;
-                flush(&mut pending, &ledger, &mut harvester, false);
+                flush(&mut pending, &ledger, &mut harvester, watch.live.as_deref(), false);
                 let live = harvester.live();
                 watch.progress.update(&stage_label(watch.scenario, watch.timeline), &live);
                 check_abort(&watch, &harvester, live.elapsed);
@@ -93,7 +96,13 @@ pub async fn harvest(mut inbox: mpsc::UnboundedReceiver<Report>, watch: Watch<'_
             () = signals.next() => interrupt(watch.control, &mut signals),
         }
     }
-    flush(&mut pending, &ledger, &mut harvester, true);
+    flush(
+        &mut pending,
+        &ledger,
+        &mut harvester,
+        watch.live.as_deref(),
+        true,
+    );
     harvester
 }
 
@@ -103,6 +112,7 @@ fn flush(
     pending: &mut BTreeMap<u64, Gathering>,
     ledger: &Ledger,
     harvester: &mut Harvester,
+    live: Option<&LiveMetrics>,
     all: bool,
 ) {
     while let Some(entry) = pending.first_entry() {
@@ -112,6 +122,9 @@ fn flush(
         let index = *entry.key();
         let gathering = entry.remove();
         if let Some(merged) = gathering.merged {
+            if let Some(live) = live {
+                live.update(&merged);
+            }
             harvester.add_interval(index, gathering.length, merged);
         }
     }

@@ -28,6 +28,7 @@ pub mod profile;
 use crate::cli::RunArgs;
 use crate::exit::Verdict;
 use crate::metrics::Harvester;
+use crate::report::openmetrics::{self, LiveMetrics};
 use crate::report::thresholds::{self, AbortOnFail};
 use crate::report::{self, RunInfo, Summary};
 use crate::scenario::{self, Scenario};
@@ -49,6 +50,8 @@ pub struct RunOptions {
     pub thresholds: Vec<String>,
     /// Abort once a threshold fails, after this delay (`--abort-on-fail`).
     pub abort_on_fail: Option<String>,
+    /// Serve live metrics here during the run (`--metrics-addr`).
+    pub metrics_addr: Option<std::net::SocketAddr>,
 }
 
 impl Default for RunOptions {
@@ -60,6 +63,7 @@ impl Default for RunOptions {
             workers: None,
             thresholds: Vec::new(),
             abort_on_fail: None,
+            metrics_addr: None,
         }
     }
 }
@@ -84,6 +88,7 @@ pub fn run_command(args: RunArgs) -> anyhow::Result<Verdict> {
         workers: args.workers.map(usize::from),
         thresholds: args.thresholds.clone(),
         abort_on_fail: args.abort_on_fail.clone(),
+        metrics_addr: args.metrics_addr,
         ..RunOptions::default()
     };
     let outcome = run(scenario, &options)?;
@@ -130,6 +135,8 @@ pub fn run(scenario: Scenario, options: &RunOptions) -> anyhow::Result<RunOutcom
     summary.thresholds = thresholds::evaluate(&thresholds, &summary);
     report::write_results(&dir, &info, &data, &summary)
         .with_context(|| format!("writing results to {}", dir.display()))?;
+    report::html::write_report(&dir)
+        .with_context(|| format!("writing the HTML report to {}", dir.display()))?;
     let verdict = thresholds::verdict(&summary.thresholds);
     Ok(RunOutcome {
         dir,
@@ -155,6 +162,7 @@ fn execute(
     let (reports, inbox) = tokio::sync::mpsc::unbounded_channel();
     let threads = spawn_workers(workers, scenario, target, &control, timeline, reports)?;
 
+    let (live, metrics_server) = start_metrics(runtime, options.metrics_addr)?;
     let progress = report::Progress::new(options.quiet, planned + scenario.load.grace);
     let watch = harvest::Watch {
         workers,
@@ -164,15 +172,59 @@ fn execute(
         scenario,
         info,
         abort,
+        live,
     };
     let harvester = runtime.block_on(harvest::harvest(inbox, watch));
     progress.finish();
+    if let Some(server) = metrics_server {
+        runtime.block_on(server.stop());
+    }
     for thread in threads {
         if thread.join().is_err() {
             tracing::error!("a worker thread panicked; its last interval is lost");
         }
     }
     Ok((harvester, timeline.start.elapsed()))
+}
+
+/// The live metrics endpoint of `--metrics-addr`, served on the control
+/// runtime for the length of the run.
+struct MetricsServer {
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl MetricsServer {
+    async fn stop(self) {
+        let _ = self.stop.send(());
+        match self.task.await {
+            Ok(Err(err)) => tracing::warn!(%err, "the metrics endpoint failed"),
+            Err(err) => tracing::warn!(%err, "the metrics endpoint panicked"),
+            Ok(Ok(())) => {}
+        }
+    }
+}
+
+type Live = Option<Arc<LiveMetrics>>;
+
+fn start_metrics(
+    runtime: &tokio::runtime::Runtime,
+    addr: Option<std::net::SocketAddr>,
+) -> anyhow::Result<(Live, Option<MetricsServer>)> {
+    let Some(addr) = addr else {
+        return Ok((None, None));
+    };
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind(addr))
+        .with_context(|| format!("--metrics-addr {addr}: cannot listen there"))?;
+    let live = LiveMetrics::new();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let shutdown = async move {
+        let _ = stopped.await;
+    };
+    let task = runtime.spawn(openmetrics::serve(listener, live.clone(), shutdown));
+    tracing::info!(%addr, "serving live metrics at /metrics");
+    Ok((Some(live), Some(MetricsServer { stop, task })))
 }
 
 fn run_info(scenario: &Scenario, target_url: &str, started_at: SystemTime) -> RunInfo {

@@ -8,6 +8,8 @@
 //! harvester's live figures, and [`thresholds::AbortOnFail`].
 
 pub mod compare;
+pub mod html;
+pub mod openmetrics;
 pub mod progress;
 pub mod rerun;
 pub mod results_dir;

@@ -19,9 +19,8 @@ use super::{print_json, print_table};
 pub fn report_command(args: ReportArgs) -> anyhow::Result<Verdict> {
     let summary = read_summary(&args.dir)?;
 
-    // TODO(#4): re-render report.html here, the single call site for
-    // crate::report::html::write_report once the HTML report lands; until
-    // then the command only re-prints the terminal summary.
+    let page = crate::report::html::write_report(&args.dir)?;
+    eprintln!("report: {}", page.display());
 
     let stdout = io::stdout();
     let mut out = stdout.lock();

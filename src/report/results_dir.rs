@@ -104,7 +104,7 @@ pub fn write_results(
 
 /// Writes `path` through a temporary file beside it, synced before the
 /// rename so that a crash leaves the old state or the new, never half.
-fn write_atomically(
+pub(crate) fn write_atomically(
     path: &Path,
     fill: impl FnOnce(&mut io::BufWriter<File>) -> io::Result<()>,
 ) -> anyhow::Result<()> {

@@ -1,0 +1,352 @@
+//! Line charts drawn by plotters into SVG text, ready to inline in the
+//! page. A chart is described as data ([`LineChart`]); one function draws
+//! any of them, whichever axes are logarithmic.
+
+use std::io;
+use std::ops::Range;
+
+use anyhow::anyhow;
+use plotters::coord::Shift;
+use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
+use plotters::prelude::*;
+
+/// Width of a chart that shares a row with another, in pixels.
+pub const HALF_WIDTH: u32 = 560;
+/// Height of every chart.
+pub const HEIGHT: u32 = 250;
+
+/// Colours that stay apart from each other on white and in greyscale.
+pub const BLUE: RGBColor = RGBColor(31, 104, 178);
+/// Second colour of a chart.
+pub const ORANGE: RGBColor = RGBColor(222, 128, 22);
+/// Third colour; also the colour of errors and worst cases.
+pub const RED: RGBColor = RGBColor(196, 44, 52);
+/// Fourth colour.
+pub const GREEN: RGBColor = RGBColor(46, 140, 86);
+
+const AXIS: RGBColor = RGBColor(110, 110, 110);
+const GRID: RGBColor = RGBColor(232, 232, 232);
+const FONT: &str = "sans-serif";
+
+/// What the horizontal axis shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum XAxis {
+    /// Seconds since the start of the run, labelled as a clock.
+    Time,
+    /// 1/(1-q) on a log scale, labelled as the percentile q.
+    Percentile,
+}
+
+/// What the vertical axis shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum YAxis {
+    /// Milliseconds on a linear scale from zero.
+    Millis,
+    /// Milliseconds on a log scale, for spreads of several decades.
+    LogMillis,
+    /// A count or rate on a linear scale from zero.
+    Count,
+}
+
+/// One line of a chart.
+#[derive(Debug, Clone)]
+pub struct Line {
+    /// Legend text.
+    pub label: String,
+    /// Stroke colour.
+    pub colour: RGBColor,
+    /// Points in axis units, in x order.
+    pub points: Vec<(f64, f64)>,
+}
+
+/// A chart to draw.
+#[derive(Debug, Clone)]
+pub struct LineChart {
+    /// Size in pixels.
+    pub size: (u32, u32),
+    /// Horizontal axis.
+    pub x: XAxis,
+    /// Vertical axis.
+    pub y: YAxis,
+    /// The lines; those without points are left out.
+    pub lines: Vec<Line>,
+}
+
+impl LineChart {
+    /// True if and only if no line has a point to draw.
+    pub fn is_empty(&self) -> bool {
+        self.lines.iter().all(|l| l.points.is_empty())
+    }
+}
+
+type Area<'a> = DrawingArea<SVGBackend<'a>, Shift>;
+type DrawResult = Result<(), DrawingAreaErrorKind<io::Error>>;
+
+/// Draws `chart` as one `<svg>` element.
+pub fn draw(chart: &LineChart) -> anyhow::Result<String> {
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, chart.size).into_drawing_area();
+        draw_on(&root, chart)
+            .and_then(|()| root.present())
+            .map_err(|err| anyhow!("drawing a chart of {} lines: {err}", chart.lines.len()))?;
+    }
+    Ok(svg)
+}
+
+fn draw_on(root: &Area<'_>, chart: &LineChart) -> DrawResult {
+    root.fill(&WHITE)?;
+    let x = x_range(chart);
+    let y = y_range(chart);
+
+    // Log axes get ticks of our choosing: plotters' own mark only powers
+    // of ten, which leaves a chart spanning one decade with a single label.
+    match (chart.x, chart.y) {
+        (XAxis::Time, YAxis::LogMillis) => {
+            let y_ticks = log_ticks(&y);
+            plot(root, chart, x, y.log_scale().with_key_points(y_ticks))
+        }
+        (XAxis::Time, _) => plot(root, chart, x, y),
+        (XAxis::Percentile, YAxis::LogMillis) => {
+            let (x_ticks, y_ticks) = (percentile_ticks(&x), log_ticks(&y));
+            let x = x.log_scale().with_key_points(x_ticks);
+            plot(root, chart, x, y.log_scale().with_key_points(y_ticks))
+        }
+        (XAxis::Percentile, _) => {
+            let x_ticks = percentile_ticks(&x);
+            plot(root, chart, x.log_scale().with_key_points(x_ticks), y)
+        }
+    }
+}
+
+/// 0 %, 50 %, then each further nine: 90 %, 99 %, 99.9 % and on.
+fn percentile_ticks(range: &Range<f64>) -> Vec<f64> {
+    let nines = (0..8).map(|k| 10f64.powi(k));
+    let mut ticks: Vec<f64> = std::iter::once(2.0).chain(nines).collect();
+    ticks.sort_by(f64::total_cmp);
+    ticks.retain(|t| range.contains(t) || *t == range.end);
+    ticks
+}
+
+/// Round values across `range`: 1, 2 and 5 times powers of ten over a few
+/// decades, powers of ten alone over more.
+fn log_ticks(range: &Range<f64>) -> Vec<f64> {
+    // y_range keeps a log axis above zero; the clamp guards the arithmetic.
+    let range = range.start.max(1e-6)..range.end.max(1e-5);
+    let first = range.start.log10().floor() as i32;
+    let last = range.end.log10().ceil() as i32;
+    let steps: &[f64] = if last - first <= 3 {
+        &[1.0, 2.0, 5.0]
+    } else {
+        &[1.0]
+    };
+
+    (first..=last)
+        .flat_map(|k| steps.iter().map(move |m| m * 10f64.powi(k)))
+        .filter(|t| range.contains(t))
+        .collect()
+}
+
+fn plot<X, Y>(root: &Area<'_>, chart: &LineChart, x: X, y: Y) -> DrawResult
+where
+    X: AsRangedCoord<Value = f64>,
+    Y: AsRangedCoord<Value = f64>,
+    X::CoordDescType: ValueFormatter<f64>,
+    Y::CoordDescType: ValueFormatter<f64>,
+{
+    let mut ctx = ChartBuilder::on(root)
+        .margin(10)
+        .x_label_area_size(28)
+        .y_label_area_size(64)
+        .build_cartesian_2d(x, y)?;
+
+    let x_label = x_formatter(chart.x);
+    let y_label = y_formatter(chart.y);
+    ctx.configure_mesh()
+        .light_line_style(WHITE)
+        .bold_line_style(GRID)
+        .axis_style(AXIS)
+        .label_style((FONT, 12).into_font().color(&AXIS))
+        .x_labels(8)
+        .y_labels(6)
+        .x_label_formatter(&x_label)
+        .y_label_formatter(&y_label)
+        .draw()?;
+
+    for line in chart.lines.iter().filter(|l| !l.points.is_empty()) {
+        let colour = line.colour;
+        ctx.draw_series(LineSeries::new(
+            line.points.iter().copied(),
+            colour.stroke_width(2),
+        ))?
+        .label(line.label.as_str())
+        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], colour.stroke_width(2)));
+    }
+
+    // A spectrum climbs to the right, leaving its lower right empty; time
+    // charts get headroom above their lines instead (see y_range).
+    let corner = match chart.x {
+        XAxis::Time => SeriesLabelPosition::UpperLeft,
+        XAxis::Percentile => SeriesLabelPosition::LowerRight,
+    };
+    ctx.configure_series_labels()
+        .position(corner)
+        .background_style(WHITE.mix(0.85))
+        .border_style(GRID)
+        .label_font((FONT, 12))
+        .draw()
+}
+
+fn x_range(chart: &LineChart) -> Range<f64> {
+    let (low, high) = bounds(chart, |p| p.0);
+    match chart.x {
+        XAxis::Time => 0.0..(high + 1.0).max(1.0),
+        XAxis::Percentile => 1.0..high.max(low.max(1.0) * 10.0),
+    }
+}
+
+fn y_range(chart: &LineChart) -> Range<f64> {
+    let (low, high) = bounds(chart, |p| p.1);
+    match chart.y {
+        // A millisecond's tenth of a microsecond is below any timer, so it
+        // stands in for zero on a log axis.
+        YAxis::LogMillis => {
+            let low = low.max(1e-3) / 1.5;
+            low..(high * 1.5).max(low * 10.0)
+        }
+        // The headroom keeps the top-left legend clear of the lines.
+        YAxis::Millis | YAxis::Count => 0.0..(high * 1.4).max(1.0),
+    }
+}
+
+fn bounds(chart: &LineChart, value: impl Fn(&(f64, f64)) -> f64) -> (f64, f64) {
+    let values = chart.lines.iter().flat_map(|l| l.points.iter()).map(value);
+    let positive = values.filter(|v| v.is_finite() && *v > 0.0);
+    let (low, high) = positive.fold((f64::INFINITY, 0.0_f64), |(low, high), v| {
+        (low.min(v), high.max(v))
+    });
+    // Without a positive value there is no scale to take; one unit keeps a
+    // log axis finite, where an infinite one would never finish its ticks.
+    if low.is_finite() {
+        (low, high)
+    } else {
+        (1.0, 1.0)
+    }
+}
+
+fn x_formatter(axis: XAxis) -> impl Fn(&f64) -> String {
+    move |value| match axis {
+        XAxis::Time => clock(*value),
+        XAxis::Percentile => percentile(*value),
+    }
+}
+
+fn y_formatter(axis: YAxis) -> impl Fn(&f64) -> String {
+    move |value| match axis {
+        YAxis::Millis | YAxis::LogMillis => millis(*value),
+        YAxis::Count => count(*value),
+    }
+}
+
+/// `m:ss`, or `h:mm:ss` from an hour on.
+pub fn clock(seconds: f64) -> String {
+    let total = seconds.max(0.0).round() as u64;
+    let (h, m, s) = (total / 3600, total / 60 % 60, total % 60);
+    if h > 0 {
+        format!("{h}:{m:02}:{s:02}")
+    } else {
+        format!("{m}:{s:02}")
+    }
+}
+
+/// 1/(1-q) as the percentile q: 10 is `90%`, 1000 is `99.9%`.
+pub fn percentile(inverse: f64) -> String {
+    let q = 100.0 * (1.0 - 1.0 / inverse.max(1.0));
+    let decimals = (inverse.log10().round() as usize).saturating_sub(2);
+    format!("{q:.decimals$}%")
+}
+
+/// Milliseconds with the unit that keeps them short.
+pub fn millis(ms: f64) -> String {
+    match ms {
+        ms if ms >= 1000.0 => format!("{} s", trim(ms / 1000.0)),
+        ms if ms >= 1.0 || ms == 0.0 => format!("{} ms", trim(ms)),
+        ms => format!("{} µs", trim(ms * 1000.0)),
+    }
+}
+
+fn count(value: f64) -> String {
+    if value >= 10_000.0 {
+        format!("{}k", trim(value / 1000.0))
+    } else {
+        trim(value)
+    }
+}
+
+/// At most three significant digits, no trailing zeros.
+fn trim(value: f64) -> String {
+    let decimals = match value.abs() {
+        v if v >= 100.0 => 0,
+        v if v >= 10.0 => 1,
+        _ => 2,
+    };
+    let text = format!("{value:.decimals$}");
+    if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.').to_owned()
+    } else {
+        text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_read_as_people_write_them() {
+        assert_eq!(clock(65.0), "1:05");
+        assert_eq!(clock(3723.0), "1:02:03");
+        assert_eq!(percentile(1.0), "0%");
+        assert_eq!(percentile(10.0), "90%");
+        assert_eq!(percentile(1000.0), "99.9%");
+        assert_eq!(millis(0.25), "250 µs");
+        assert_eq!(millis(12.5), "12.5 ms");
+        assert_eq!(millis(2500.0), "2.5 s");
+        assert_eq!(count(25_000.0), "25k");
+    }
+
+    #[test]
+    fn every_axis_combination_draws_an_svg_with_its_legend() {
+        let line = Line {
+            label: "p99".into(),
+            colour: RED,
+            points: vec![(1.0, 0.5), (10.0, 4.0), (100.0, 40.0)],
+        };
+        for x in [XAxis::Time, XAxis::Percentile] {
+            for y in [YAxis::Millis, YAxis::LogMillis, YAxis::Count] {
+                let chart = LineChart {
+                    size: (HALF_WIDTH, HEIGHT),
+                    x,
+                    y,
+                    lines: vec![line.clone()],
+                };
+                let svg = draw(&chart).unwrap();
+                assert!(svg.starts_with("<svg"), "{x:?} {y:?}");
+                assert!(svg.contains(">p99<") || svg.contains("p99"), "{x:?} {y:?}");
+                assert!(svg.contains("<polyline"), "{x:?} {y:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_chart_with_no_points_still_draws_its_axes() {
+        let chart = LineChart {
+            size: (HALF_WIDTH, HEIGHT),
+            x: XAxis::Time,
+            y: YAxis::LogMillis,
+            lines: Vec::new(),
+        };
+        assert!(chart.is_empty());
+        assert!(draw(&chart).unwrap().contains("<svg"));
+    }
+}
