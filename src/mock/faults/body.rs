@@ -223,6 +223,15 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn an_error_answer_carries_the_status_and_the_api_code() {
+        let answer = error(500, 5500);
+        assert_eq!(answer.status(), 500);
+        let (data, _) = frames(answer.into_body()).await;
+        let body: serde_json::Value = serde_json::from_slice(&data).unwrap();
+        assert_eq!(body["error_code"], "5500");
+    }
+
+    #[tokio::test]
     async fn a_malformed_body_never_parses() {
         for text in [r#"{"chat_id":"abc"}"#, "", "[]"] {
             let shaped = reshape(response(text), BodyFault::Malformed).await;
