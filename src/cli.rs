@@ -184,6 +184,12 @@ pub struct ServeArgs {
     /// By default v1 answers 401 and v2 answers 403.
     #[arg(long, value_parser = ["401", "403"])]
     pub auth_status: Option<String>,
+
+    /// A fault to inject, written as the inside of a [[mock.faults]] table,
+    /// such as 'kind = "error", rate = 0.1, status = 500, code = 5500'.
+    /// Repeat the flag for several faults.
+    #[arg(long = "fault", value_name = "SPEC")]
+    pub faults: Vec<String>,
 }
 
 /// Arguments of `chatload validate`.

@@ -116,12 +116,14 @@ fn write_quickstart(dir: &Path) -> Summary {
         ThresholdResult {
             name: "request_chat.p99 < 500ms".into(),
             passed: true,
-            observed: 13.0,
+            observed: Some(13.0),
+            note: None,
         },
         ThresholdResult {
             name: "errors.rate < 1%".into(),
             passed: false,
-            observed: 1.03,
+            observed: Some(1.03),
+            note: None,
         },
     ];
     write_results(dir, &info, &data, &summary).expect("results written");

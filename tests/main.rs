@@ -2,6 +2,7 @@
 //! a loopback port chosen by the system (port 0), never a fixed one.
 
 mod compare;
+mod faults;
 mod html;
 mod mock;
 mod openmetrics;

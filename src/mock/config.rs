@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use crate::cli::ServeArgs;
 use crate::exit::usage;
-use crate::scenario::{DurationRange, MockSettings};
+use crate::scenario::{DurationRange, Fault, MockSettings};
 
 /// Behaviour and limits of one mock contact center.
 #[derive(Debug, Clone, PartialEq)]
@@ -42,6 +42,8 @@ pub struct MockConfig {
     pub max_stored_bytes: usize,
     /// Largest JSON request body, in bytes.
     pub max_json_body: usize,
+    /// Faults injected around the handlers, in order.
+    pub faults: Vec<Fault>,
 }
 
 impl Default for MockConfig {
@@ -70,6 +72,7 @@ impl MockConfig {
             // long upload test from exhausting the machine.
             max_stored_bytes: 512 * 1024 * 1024,
             max_json_body: 1024 * 1024,
+            faults: s.faults.clone(),
         }
     }
 
@@ -89,9 +92,17 @@ impl MockConfig {
             max_chats: args.max_chats,
             closed: args.closed,
             auth_status,
+            faults: parse_faults(&args.faults)?,
             ..MockConfig::default()
         })
     }
+}
+
+fn parse_faults(specs: &[String]) -> anyhow::Result<Vec<Fault>> {
+    specs
+        .iter()
+        .map(|spec| crate::scenario::parse_fault(spec))
+        .collect()
 }
 
 fn parse_auth_status(text: &str) -> anyhow::Result<u16> {
@@ -184,6 +195,28 @@ mod tests {
         assert!(config.closed);
         assert_eq!(config.auth_status, Some(401));
         assert_eq!(config.max_chats, 10);
+    }
+
+    #[test]
+    fn each_fault_flag_adds_a_fault() {
+        let args = serve_args(&[
+            "--fault",
+            r#"kind = "stall", every = "1s", hold = "250ms""#,
+            "--fault",
+            r#"kind = "error", rate = 0.1, endpoints = ["request_chat"]"#,
+        ]);
+        let config = MockConfig::from_args(&args).unwrap();
+        assert_eq!(config.faults.len(), 2);
+        assert_eq!(config.faults[1].rate, 0.1);
+    }
+
+    #[test]
+    fn a_bad_fault_flag_is_a_usage_error_naming_the_flag() {
+        let args = serve_args(&["--fault", r#"kind = "stall", every = "1s""#]);
+        let err = MockConfig::from_args(&args).unwrap_err();
+        assert!(crate::exit::is_usage(&err));
+        assert!(err.to_string().contains("--fault"), "{err}");
+        assert!(err.to_string().contains("hold"), "{err}");
     }
 
     #[test]

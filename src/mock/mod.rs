@@ -13,7 +13,8 @@
 //! checks each request and `handlers` answer the methods. The shared state
 //! is a `center` of chats (`store`, `chat`), agents (`agents`), delayed
 //! work (`timers`), files and counters; `lifecycle` and `conversation`
-//! hold the behaviour, `poll` the long poll.
+//! hold the behaviour, `poll` the long poll. `faults` wraps the request
+//! handling with the faults the configuration asks for.
 
 mod agents;
 mod center;
@@ -22,6 +23,7 @@ mod command;
 mod config;
 mod conversation;
 mod embedded;
+mod faults;
 mod files;
 mod fixed;
 mod handlers;

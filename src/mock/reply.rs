@@ -1,7 +1,7 @@
 //! Building responses: JSON bodies, raw files and API error bodies.
 //!
-//! Every response body is [`MockBody`]; the fault layer of a later issue
-//! (slow or malformed bodies) changes that alias and these builders only.
+//! Every handler's body is [`MockBody`]; the fault layer reshapes it on the
+//! way out (slow, malformed or cut bodies) without the handlers knowing.
 
 use bytes::Bytes;
 use http::header::{CACHE_CONTROL, CONTENT_TYPE, HeaderValue};

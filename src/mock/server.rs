@@ -21,7 +21,7 @@ use tokio_rustls::TlsAcceptor;
 
 use super::center::Center;
 use super::config::MockConfig;
-use super::service;
+use super::faults;
 
 /// Longest wait for a TLS handshake; a silent client must not hold a task.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -129,7 +129,7 @@ impl Connection {
         S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
         let center = self.center;
-        let service = service_fn(move |request| service::handle(center.clone(), request));
+        let service = service_fn(move |request| faults::handle(center.clone(), request));
         let connection = self.builder.serve_connection(TokioIo::new(stream), service);
         if let Err(err) = self.watcher.watch(connection.into_owned()).await {
             tracing::debug!(%err, "connection ended with an error");

@@ -1,8 +1,8 @@
 //! From an HTTP request to a response: the stats page, routing, the tenant
 //! and authorization checks, then the method's handler.
 //!
-//! This is the seam where the fault layer of a later issue (added latency,
-//! error rates, stalls, resets) wraps the handlers.
+//! The fault layer (`faults`) wraps this: it holds, refuses or reshapes
+//! requests around [`handle`].
 
 use std::convert::Infallible;
 use std::sync::Arc;

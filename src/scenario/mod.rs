@@ -43,6 +43,16 @@ pub fn parse(text: &str, origin: &str) -> anyhow::Result<Scenario> {
     read::scenario(text).map_err(|diag| usage(diag.render(origin, text)))
 }
 
+/// Reads one `--fault` value: the inside of a `[[mock.faults]]` inline
+/// table, such as `kind = "stall", every = "1s", hold = "250ms"`.
+pub fn parse_fault(spec: &str) -> anyhow::Result<Fault> {
+    read::fault_spec(spec).map_err(|message| {
+        usage(format!(
+            "--fault {spec:?}: {message}; see [[mock.faults]] in scenarios/README.md"
+        ))
+    })
+}
+
 /// Runs `chatload validate`: checks the thresholds' names and prints the
 /// resolved plan on stdout.
 pub fn validate_command(args: ValidateArgs) -> anyhow::Result<()> {

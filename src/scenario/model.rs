@@ -244,6 +244,84 @@ pub struct MockSettings {
     pub poll_hold: Duration,
     /// Idle time after which the agent ends a chat.
     pub idle_end: Duration,
+    /// Faults injected into the mock's answers, in file order.
+    pub faults: Vec<Fault>,
+}
+
+/// One fault the mock injects, and where.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fault {
+    /// The methods it touches; empty means every API method.
+    pub endpoints: Vec<Endpoint>,
+    /// Share of matching requests it hits, from 0 to 1; always 1 for a
+    /// stall, which holds every request that arrives during it.
+    pub rate: f64,
+    /// What it does.
+    pub kind: FaultKind,
+}
+
+/// What a fault does to a request it hits.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum FaultKind {
+    /// Waits before answering, uniformly drawn from the range.
+    Latency {
+        /// Added delay.
+        delay: DurationRange,
+    },
+    /// Answers with an API error instead of the method's answer.
+    Error {
+        /// HTTP status, 400 to 599.
+        status: u16,
+        /// API error code in the body, such as 5001.
+        code: u16,
+    },
+    /// Every `every`, counted from the Unix epoch on the wall clock, holds
+    /// each request that arrives in the first `hold` until `hold` is over.
+    Stall {
+        /// Period of the stalls.
+        every: Duration,
+        /// Length of each stall, shorter than `every`.
+        hold: Duration,
+    },
+    /// Closes the connection.
+    Reset {
+        /// When, relative to the request.
+        at: ResetPoint,
+    },
+    /// A 2xx answer whose body is not JSON.
+    Malformed,
+    /// A body shorter than its `Content-Length`, then the connection closes.
+    Truncate,
+    /// The body is sent one byte at a time.
+    SlowBody {
+        /// Pause before each byte.
+        byte_every: Duration,
+    },
+    /// The server ends the chat the request belongs to, after answering.
+    EndChat {
+        /// How the server says it ended.
+        how: ServerEnd,
+    },
+}
+
+/// When a reset fault closes the connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResetPoint {
+    /// Before the request body is read and before any answer.
+    Request,
+    /// After the head and part of the body of the answer.
+    Response,
+}
+
+/// How a server-ended chat is announced to the customer's poll.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServerEnd {
+    /// The agent leaves and `chat_session_ended` follows.
+    Agent,
+    /// `chat_session_inactivity_timeout`, as after customer silence.
+    Inactivity,
+    /// `chat_session_status` with state `failed`.
+    Failed,
 }
 
 impl Default for MockSettings {
@@ -257,6 +335,7 @@ impl Default for MockSettings {
             },
             poll_hold: Duration::from_secs(10),
             idle_end: Duration::from_secs(120),
+            faults: Vec::new(),
         }
     }
 }

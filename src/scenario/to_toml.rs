@@ -8,10 +8,10 @@ use std::time::Duration;
 use serde_json::Value as Json;
 
 use super::model::{
-    Connections, Conversation, CountRange, DurationRange, Load, LoadModel, MockSettings, Scenario,
-    Target,
+    Connections, Conversation, CountRange, DurationRange, Fault, FaultKind, Load, LoadModel,
+    MockSettings, Scenario, Target,
 };
-use super::read::{API_NAMES, ARRIVAL_NAMES, END_NAMES, HTTP_NAMES};
+use super::read::{API_NAMES, ARRIVAL_NAMES, END_NAMES, HTTP_NAMES, RESET_NAMES, SERVER_END_NAMES};
 
 impl Scenario {
     /// The scenario as resolved (defaults and overrides applied), as TOML
@@ -138,6 +138,48 @@ fn write_mock(out: &mut String, m: &MockSettings) {
     line(out, "reply_delay", duration_range(m.reply_delay));
     line(out, "poll_hold", duration(m.poll_hold));
     line(out, "idle_end", duration(m.idle_end));
+    for fault in &m.faults {
+        write_fault(out, fault);
+    }
+}
+
+fn write_fault(out: &mut String, f: &Fault) {
+    out.push_str("\n[[mock.faults]]\n");
+    let (kind, keys) = fault_keys(f.kind);
+    line(out, "kind", quote(kind));
+    let endpoints: Vec<String> = f.endpoints.iter().map(|e| quote(e.name())).collect();
+    line(out, "endpoints", format!("[{}]", endpoints.join(", ")));
+    if !matches!(f.kind, FaultKind::Stall { .. }) {
+        line(out, "rate", format!("{:?}", f.rate));
+    }
+    for (key, value) in keys {
+        line(out, key, value);
+    }
+}
+
+/// The kind's name and its own keys, each with its value as TOML.
+fn fault_keys(kind: FaultKind) -> (&'static str, Vec<(&'static str, String)>) {
+    match kind {
+        FaultKind::Latency { delay } => ("latency", vec![("delay", duration_range(delay))]),
+        FaultKind::Error { status, code } => (
+            "error",
+            vec![("status", status.to_string()), ("code", code.to_string())],
+        ),
+        FaultKind::Stall { every, hold } => (
+            "stall",
+            vec![("every", duration(every)), ("hold", duration(hold))],
+        ),
+        FaultKind::Reset { at } => ("reset", vec![("at", quote(name_of(RESET_NAMES, at)))]),
+        FaultKind::Malformed => ("malformed", Vec::new()),
+        FaultKind::Truncate => ("truncate", Vec::new()),
+        FaultKind::SlowBody { byte_every } => {
+            ("slow_body", vec![("byte_every", duration(byte_every))])
+        }
+        FaultKind::EndChat { how } => (
+            "end_chat",
+            vec![("how", quote(name_of(SERVER_END_NAMES, how)))],
+        ),
+    }
 }
 
 fn write_thresholds(out: &mut String, thresholds: &[(String, String)]) {

@@ -9,6 +9,7 @@ const KEYS: &[&str] = &[
     "reply_delay",
     "poll_hold",
     "idle_end",
+    "faults",
 ];
 
 /// Reads `[mock]`; every key has a default.
@@ -33,6 +34,9 @@ pub(crate) fn read(field: Option<Field<'_, '_>>) -> Read<MockSettings> {
     }
     if let Some(f) = s.get("idle_end") {
         mock.idle_end = f.positive_duration()?;
+    }
+    if let Some(f) = s.get("faults") {
+        mock.faults = super::faults::read_all(&f)?;
     }
     Ok(mock)
 }

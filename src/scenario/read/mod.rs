@@ -4,6 +4,7 @@
 //! problem found ends the read, reported at its position.
 
 mod conversation;
+mod faults;
 mod load;
 mod mock;
 mod table;
@@ -13,6 +14,7 @@ mod thresholds;
 use toml::de::DeTable;
 
 pub(crate) use conversation::END_NAMES;
+pub(crate) use faults::{RESET_NAMES, SERVER_END_NAMES, read_spec as fault_spec};
 pub(crate) use load::{ARRIVAL_NAMES, DEFAULT_MAX_CLIENTS};
 pub(crate) use target::{API_NAMES, HTTP_NAMES, check_url};
 
