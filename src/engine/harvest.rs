@@ -47,7 +47,7 @@ pub async fn harvest(
     workers: usize,
     started_at: SystemTime,
     progress: &Progress,
-    control: &Control,
+    mut signals: Signals,
     timeline: &Timeline,
     scenario: &Scenario,
 ) -> Harvester {
@@ -57,7 +57,6 @@ pub async fn harvest(
         next: vec![0; workers],
         done: vec![false; workers],
     };
-    let mut signals = Signals::new();
 
     loop {
         tokio::select! {
@@ -76,7 +75,7 @@ pub async fn harvest(
                 flush(&mut pending, &ledger, &mut harvester, false);
                 progress.update(&stage_label(scenario, timeline), &harvester.live());
             }
-            () = signals.next() => interrupt(control, &mut signals),
+            () = signals.next() => signals.interrupt(),
         }
     }
     flush(&mut pending, &ledger, &mut harvester, true);
@@ -103,17 +102,6 @@ fn flush(
     }
 }
 
-fn interrupt(control: &Control, signals: &mut Signals) {
-    signals.count += 1;
-    if signals.count == 1 {
-        eprintln!("chatload: interrupted; ending chats (interrupt again to stop at once)");
-        control.advance(Phase::Ending);
-    } else {
-        eprintln!("chatload: stopping at once; results are still written");
-        control.advance(Phase::Stopped);
-    }
-}
-
 /// The progress display's stage text, such as `stage 2/3 ramp 0→200`.
 fn stage_label(scenario: &Scenario, timeline: &Timeline) -> String {
     let now = Instant::now();
@@ -134,38 +122,68 @@ fn stage_label(scenario: &Scenario, timeline: &Timeline) -> String {
     "draining".to_owned()
 }
 
-/// Ctrl-C and, on Unix, SIGTERM, as one stream.
-struct Signals {
+/// Ctrl-C and, on Unix, SIGTERM, turned into phase changes: the first
+/// ends the run's chats, a second stops the clients at once.
+///
+/// Both signals are watched from creation to the end of the run, not
+/// re-armed on each turn of the harvest loop: tokio drops a signal that
+/// arrives while no listener exists, so a listener made afresh each turn
+/// could miss the one Ctrl-C a user sends.
+pub(super) struct Signals {
     count: u32,
+    control: Control,
     #[cfg(unix)]
-    term: Option<tokio::signal::unix::Signal>,
+    streams: Option<(unix::Signal, unix::Signal)>,
 }
 
+#[cfg(unix)]
+use tokio::signal::unix;
+
 impl Signals {
-    fn new() -> Signals {
+    /// Starts watching; must be called inside the runtime that will poll
+    /// it. A signal that cannot be watched is logged and never fires.
+    pub(super) fn watch(control: Control) -> Signals {
+        #[cfg(unix)]
+        let streams = unix::signal(unix::SignalKind::interrupt())
+            .and_then(|int| Ok((int, unix::signal(unix::SignalKind::terminate())?)))
+            .inspect_err(|err| tracing::warn!(%err, "cannot watch SIGINT and SIGTERM"))
+            .ok();
         Signals {
             count: 0,
+            control,
             #[cfg(unix)]
-            term: tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok(),
+            streams,
         }
     }
 
     /// Resolves at the next signal; never, if signals cannot be watched.
     async fn next(&mut self) {
         #[cfg(unix)]
-        if let Some(term) = self.term.as_mut() {
-            tokio::select! {
-                result = tokio::signal::ctrl_c() => {
-                    if result.is_ok() {
-                        return;
-                    }
-                }
-                Some(()) = term.recv() => return,
-            }
-            std::future::pending::<()>().await;
+        match self.streams.as_mut() {
+            Some((int, term)) => tokio::select! {
+                Some(()) = int.recv() => {}
+                Some(()) = term.recv() => {}
+                else => std::future::pending::<()>().await,
+            },
+            None => std::future::pending::<()>().await,
         }
+        #[cfg(not(unix))]
         if tokio::signal::ctrl_c().await.is_err() {
             std::future::pending::<()>().await;
+        }
+    }
+
+    /// Moves the run on: the first signal ends the chats within the
+    /// grace the workers allow, the second stops the clients at once.
+    /// Either way the harvest goes on and the results are written.
+    fn interrupt(&mut self) {
+        self.count += 1;
+        if self.count == 1 {
+            eprintln!("chatload: interrupted; ending chats (interrupt again to stop at once)");
+            self.control.advance(Phase::Ending);
+        } else {
+            eprintln!("chatload: stopping at once; results are still written");
+            self.control.advance(Phase::Stopped);
         }
     }
 }

@@ -61,7 +61,12 @@ pub async fn prepare(scenario: &Scenario) -> anyhow::Result<Target> {
         max_connections: None,
         source_addrs: target.source_addrs.clone(),
     };
-    let transport = TransportShared::new(&config)?;
+    // The transport reads the CA file's contents, not its path: name the
+    // file here so that the message says which one is wrong.
+    let transport = TransportShared::new(&config).with_context(|| match &target.ca_cert {
+        Some(path) if mock.is_none() => format!("--ca-cert {}", path.display()),
+        _ => format!("setting up TLS for {url}"),
+    })?;
     if target.insecure {
         tracing::warn!(url, "TLS certificates are not verified (--insecure)");
     }
@@ -79,7 +84,7 @@ fn read_ca(scenario: &Scenario) -> anyhow::Result<Option<Vec<u8>>> {
     };
     std::fs::read(path).map(Some).map_err(|err| {
         crate::exit::usage(format!(
-            "--ca-cert {}: cannot read it: {err}",
+            "--ca-cert {}: cannot read it: {err}; give the path of a PEM file",
             path.display()
         ))
     })

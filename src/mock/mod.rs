@@ -23,6 +23,7 @@ mod config;
 mod conversation;
 mod embedded;
 mod files;
+mod first_bytes;
 mod fixed;
 mod handlers;
 mod lifecycle;
