@@ -3,6 +3,7 @@
 
 mod mock;
 mod report;
+mod robust;
 mod run;
 mod scenario;
 mod transport;

@@ -104,24 +104,33 @@ async fn preflight(transport: &Arc<TransportShared>, scenario: &Scenario) -> any
             Bytes::new(),
         )
         .await;
-    match result {
-        Ok(_) => Ok(()),
-        Err(err)
-            if matches!(
-                err.kind,
-                ErrorKind::Connect | ErrorKind::Tls | ErrorKind::Timeout
-            ) =>
-        {
-            anyhow::bail!(
-                "the target {} cannot be reached: {}",
-                transport_url(scenario),
-                err.detail
-            )
-        }
-        Err(err) => {
+    let Err(err) = result else {
+        return Ok(());
+    };
+    match unreachable_hint(err.kind) {
+        Some(hint) => anyhow::bail!(
+            "the target {} cannot be reached: {}; {hint}",
+            transport_url(scenario),
+            err.detail
+        ),
+        None => {
             tracing::warn!(detail = %err.detail, "the target's first answer was malformed");
             Ok(())
         }
+    }
+}
+
+/// What to check when the first call fails this way; `None` for failures
+/// that still prove the target is there.
+fn unreachable_hint(kind: ErrorKind) -> Option<&'static str> {
+    match kind {
+        ErrorKind::Connect => Some("check the URL and that the server is up"),
+        ErrorKind::Tls => Some(
+            "check that the certificate is made for the URL's host name, and trust its \
+             issuer with --ca-cert (or, for a test server only, --insecure)",
+        ),
+        ErrorKind::Timeout => Some("it did not answer within target.request_timeout"),
+        _ => None,
     }
 }
 
