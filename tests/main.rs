@@ -1,6 +1,7 @@
 //! Integration tests, compiled as one binary. Every test talks to a mock on
 //! a loopback port chosen by the system (port 0), never a fixed one.
 
+mod abuse;
 mod mock;
 mod report;
 mod robust;
