@@ -3,6 +3,7 @@
 
 mod abuse;
 mod mock;
+mod props;
 mod report;
 mod robust;
 mod run;
