@@ -167,7 +167,9 @@ proptest! {
     }
 
     #[test]
-    fn event_bodies_as_arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..256)) {
+    fn event_bodies_as_arbitrary_bytes_never_panic(
+        bytes in prop::collection::vec(any::<u8>(), 0..256),
+    ) {
         let _ = serde_json::from_slice::<EventsBody<ServerEvent>>(&bytes);
         let _ = serde_json::from_slice::<EventsBody<ClientEvent>>(&bytes);
     }
