@@ -6,6 +6,8 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
 
+#[cfg(unix)]
+use tokio::signal::unix;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
@@ -136,9 +138,6 @@ pub(super) struct Signals {
     streams: Option<(unix::Signal, unix::Signal)>,
 }
 
-#[cfg(unix)]
-use tokio::signal::unix;
-
 impl Signals {
     /// Starts watching; must be called inside the runtime that will poll
     /// it. A signal that cannot be watched is logged and never fires.
@@ -185,5 +184,30 @@ impl Signals {
             eprintln!("chatload: stopping at once; results are still written");
             self.control.advance(Phase::Stopped);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_first_interrupt_ends_chats_and_a_second_stops_at_once() {
+        let control = Control::new();
+        let mut signals = Signals::watch(control.clone());
+        signals.interrupt();
+        assert_eq!(control.phase(), Phase::Ending);
+        signals.interrupt();
+        assert_eq!(control.phase(), Phase::Stopped);
+    }
+
+    #[test]
+    fn an_interval_is_complete_once_every_worker_delivered_or_finished() {
+        let ledger = Ledger {
+            next: vec![3, 1],
+            done: vec![false, true],
+        };
+        assert!(ledger.is_complete(2));
+        assert!(!ledger.is_complete(3));
     }
 }
