@@ -6,6 +6,8 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+#[cfg(unix)]
+use tokio::signal::unix;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
@@ -64,7 +66,11 @@ pub struct Watch<'a> {
 
 /// Runs until every worker has sent its last interval; returns the
 /// harvester holding the whole run.
-pub async fn harvest(mut inbox: mpsc::UnboundedReceiver<Report>, watch: Watch<'_>) -> Harvester {
+pub async fn harvest(
+    mut inbox: mpsc::UnboundedReceiver<Report>,
+    watch: Watch<'_>,
+    mut signals: Signals,
+) -> Harvester {
     let workers = watch.workers;
     let mut harvester = Harvester::new(watch.info.started_at);
     let mut pending: BTreeMap<u64, Gathering> = BTreeMap::new();
@@ -72,7 +78,6 @@ pub async fn harvest(mut inbox: mpsc::UnboundedReceiver<Report>, watch: Watch<'_
         next: vec![0; workers],
         done: vec![false; workers],
     };
-    let mut signals = Signals::new();
 
     loop {
         tokio::select! {
@@ -93,7 +98,7 @@ pub async fn harvest(mut inbox: mpsc::UnboundedReceiver<Report>, watch: Watch<'_
                 watch.progress.update(&stage_label(watch.scenario, watch.timeline), &live);
                 check_abort(&watch, &harvester, live.elapsed);
             }
-            () = signals.next() => interrupt(watch.control, &mut signals),
+            () = signals.next() => signals.interrupt(),
         }
     }
     flush(
@@ -146,17 +151,6 @@ fn check_abort(watch: &Watch<'_>, harvester: &Harvester, elapsed: Duration) {
     }
 }
 
-fn interrupt(control: &Control, signals: &mut Signals) {
-    signals.count += 1;
-    if signals.count == 1 {
-        eprintln!("chatload: interrupted; ending chats (interrupt again to stop at once)");
-        control.advance(Phase::Ending);
-    } else {
-        eprintln!("chatload: stopping at once; results are still written");
-        control.advance(Phase::Stopped);
-    }
-}
-
 /// The progress display's stage text, such as `stage 2/3 ramp 0→200`.
 fn stage_label(scenario: &Scenario, timeline: &Timeline) -> String {
     let now = Instant::now();
@@ -177,38 +171,90 @@ fn stage_label(scenario: &Scenario, timeline: &Timeline) -> String {
     "draining".to_owned()
 }
 
-/// Ctrl-C and, on Unix, SIGTERM, as one stream.
-struct Signals {
+/// Ctrl-C and, on Unix, SIGTERM, turned into phase changes: the first
+/// ends the run's chats, a second stops the clients at once.
+///
+/// Both signals are watched from creation to the end of the run, not
+/// re-armed on each turn of the harvest loop: tokio drops a signal that
+/// arrives while no listener exists, so a listener made afresh each turn
+/// could miss the one Ctrl-C a user sends.
+pub(super) struct Signals {
     count: u32,
+    control: Control,
     #[cfg(unix)]
-    term: Option<tokio::signal::unix::Signal>,
+    streams: Option<(unix::Signal, unix::Signal)>,
 }
 
 impl Signals {
-    fn new() -> Signals {
+    /// Starts watching; must be called inside the runtime that will poll
+    /// it. A signal that cannot be watched is logged and never fires.
+    pub(super) fn watch(control: Control) -> Signals {
+        #[cfg(unix)]
+        let streams = unix::signal(unix::SignalKind::interrupt())
+            .and_then(|int| Ok((int, unix::signal(unix::SignalKind::terminate())?)))
+            .inspect_err(|err| tracing::warn!(%err, "cannot watch SIGINT and SIGTERM"))
+            .ok();
         Signals {
             count: 0,
+            control,
             #[cfg(unix)]
-            term: tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok(),
+            streams,
         }
     }
 
     /// Resolves at the next signal; never, if signals cannot be watched.
     async fn next(&mut self) {
         #[cfg(unix)]
-        if let Some(term) = self.term.as_mut() {
-            tokio::select! {
-                result = tokio::signal::ctrl_c() => {
-                    if result.is_ok() {
-                        return;
-                    }
-                }
-                Some(()) = term.recv() => return,
-            }
-            std::future::pending::<()>().await;
+        match self.streams.as_mut() {
+            Some((int, term)) => tokio::select! {
+                Some(()) = int.recv() => {}
+                Some(()) = term.recv() => {}
+                else => std::future::pending::<()>().await,
+            },
+            None => std::future::pending::<()>().await,
         }
+        #[cfg(not(unix))]
         if tokio::signal::ctrl_c().await.is_err() {
             std::future::pending::<()>().await;
         }
+    }
+
+    /// Moves the run on: the first signal ends the chats within the
+    /// grace the workers allow, the second stops the clients at once.
+    /// Either way the harvest goes on and the results are written.
+    fn interrupt(&mut self) {
+        self.count += 1;
+        if self.count == 1 {
+            eprintln!("chatload: interrupted; ending chats (interrupt again to stop at once)");
+            self.control.advance(Phase::Ending);
+        } else {
+            eprintln!("chatload: stopping at once; results are still written");
+            self.control.advance(Phase::Stopped);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_first_interrupt_ends_chats_and_a_second_stops_at_once() {
+        let control = Control::new();
+        let mut signals = Signals::watch(control.clone());
+        signals.interrupt();
+        assert_eq!(control.phase(), Phase::Ending);
+        signals.interrupt();
+        assert_eq!(control.phase(), Phase::Stopped);
+    }
+
+    #[test]
+    fn an_interval_is_complete_once_every_worker_delivered_or_finished() {
+        let ledger = Ledger {
+            next: vec![3, 1],
+            done: vec![false, true],
+        };
+        assert!(ledger.is_complete(2));
+        assert!(!ledger.is_complete(3));
     }
 }

@@ -16,7 +16,7 @@ mod poll;
 mod target;
 pub mod worker;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -120,9 +120,10 @@ pub fn run(scenario: Scenario, options: &RunOptions) -> anyhow::Result<RunOutcom
         .build()
         .context("starting the control runtime")?;
 
+    let dir = results_dir(options, &scenario, SystemTime::now())?;
     let target = runtime.block_on(target::prepare(&scenario))?;
+    create_results_dir(&dir)?;
     let started_at = SystemTime::now();
-    let dir = results_dir(options, &scenario, started_at)?;
     let mut info = run_info(&scenario, &target.url, started_at);
     crate::transport::raise_fd_limit(wanted_files(&scenario));
 
@@ -159,6 +160,9 @@ fn execute(
     let planned = scenario.load.duration();
     let timeline = Timeline::new(Instant::now(), planned, scenario.load.grace);
     let control = Control::new();
+    // Watched from before the first client starts, so that no interrupt
+    // falls between the workers' start and the harvest's first turn.
+    let signals = runtime.block_on(async { harvest::Signals::watch(control.clone()) });
     let (reports, inbox) = tokio::sync::mpsc::unbounded_channel();
     let threads = spawn_workers(workers, scenario, target, &control, timeline, reports)?;
 
@@ -174,7 +178,7 @@ fn execute(
         abort,
         live,
     };
-    let harvester = runtime.block_on(harvest::harvest(inbox, watch));
+    let harvester = runtime.block_on(harvest::harvest(inbox, watch, signals));
     progress.finish();
     if let Some(server) = metrics_server {
         runtime.block_on(server.stop());
@@ -275,16 +279,16 @@ fn spawn_workers(
     Ok(threads)
 }
 
-/// The results directory, checked before the run so that a run never
-/// measures for minutes and then fails to write.
+/// The results directory, refused before anything starts if it exists:
+/// results are never written over an earlier run's.
 fn results_dir(
     options: &RunOptions,
     scenario: &Scenario,
-    started_at: SystemTime,
+    now: SystemTime,
 ) -> anyhow::Result<PathBuf> {
     let dir = match &options.out {
         Some(dir) => dir.clone(),
-        None => report::default_dir(&options.results_root, started_at, &scenario.name),
+        None => report::default_dir(&options.results_root, now, &scenario.name),
     };
     if dir.exists() {
         return Err(crate::exit::usage(format!(
@@ -292,12 +296,19 @@ fn results_dir(
             dir.display()
         )));
     }
-    let parent = dir.parent().filter(|p| !p.as_os_str().is_empty());
-    if let Some(parent) = parent {
-        std::fs::create_dir_all(parent)
-            .with_context(|| format!("results directory {} is not writable", parent.display()))?;
-    }
     Ok(dir)
+}
+
+/// Creates the results directory once the target has answered and before
+/// the load starts, so that a run never measures for minutes and then
+/// finds it cannot write (exit 3, naming the directory).
+fn create_results_dir(dir: &Path) -> anyhow::Result<()> {
+    report::create_results_dir(dir).with_context(|| {
+        format!(
+            "results directory {} cannot be created; pass --out with a writable path",
+            dir.display()
+        )
+    })
 }
 
 fn default_workers() -> usize {

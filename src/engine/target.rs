@@ -61,7 +61,12 @@ pub async fn prepare(scenario: &Scenario) -> anyhow::Result<Target> {
         max_connections: None,
         source_addrs: target.source_addrs.clone(),
     };
-    let transport = TransportShared::new(&config)?;
+    // The transport reads the CA file's contents, not its path: name the
+    // file here so that the message says which one is wrong.
+    let transport = TransportShared::new(&config).with_context(|| match &target.ca_cert {
+        Some(path) if mock.is_none() => format!("--ca-cert {}", path.display()),
+        _ => format!("setting up TLS for {url}"),
+    })?;
     if target.insecure {
         tracing::warn!(url, "TLS certificates are not verified (--insecure)");
     }
@@ -79,7 +84,7 @@ fn read_ca(scenario: &Scenario) -> anyhow::Result<Option<Vec<u8>>> {
     };
     std::fs::read(path).map(Some).map_err(|err| {
         crate::exit::usage(format!(
-            "--ca-cert {}: cannot read it: {err}",
+            "--ca-cert {}: cannot read it: {err}; give the path of a PEM file",
             path.display()
         ))
     })
@@ -99,24 +104,33 @@ async fn preflight(transport: &Arc<TransportShared>, scenario: &Scenario) -> any
             Bytes::new(),
         )
         .await;
-    match result {
-        Ok(_) => Ok(()),
-        Err(err)
-            if matches!(
-                err.kind,
-                ErrorKind::Connect | ErrorKind::Tls | ErrorKind::Timeout
-            ) =>
-        {
-            anyhow::bail!(
-                "the target {} cannot be reached: {}",
-                transport_url(scenario),
-                err.detail
-            )
-        }
-        Err(err) => {
+    let Err(err) = result else {
+        return Ok(());
+    };
+    match unreachable_hint(err.kind) {
+        Some(hint) => anyhow::bail!(
+            "the target {} cannot be reached: {}; {hint}",
+            transport_url(scenario),
+            err.detail
+        ),
+        None => {
             tracing::warn!(detail = %err.detail, "the target's first answer was malformed");
             Ok(())
         }
+    }
+}
+
+/// What to check when the first call fails this way; `None` for failures
+/// that still prove the target is there.
+fn unreachable_hint(kind: ErrorKind) -> Option<&'static str> {
+    match kind {
+        ErrorKind::Connect => Some("check the URL and that the server is up"),
+        ErrorKind::Tls => Some(
+            "check that the certificate is made for the URL's host name, and trust its \
+             issuer with --ca-cert (or, for a test server only, --insecure)",
+        ),
+        ErrorKind::Timeout => Some("it did not answer within target.request_timeout"),
+        _ => None,
     }
 }
 

@@ -214,6 +214,11 @@ async fn wait_for_clients(ctx: &Rc<WorkerCtx>, spec: &WorkerSpec) {
     let mut hard_stop = None;
     while ctx.active_clients.get() > 0 {
         let current = *phase.borrow();
+        // A second interrupt: the user wants the results now, not after
+        // the clients' last requests.
+        if current >= Phase::Stopped {
+            return;
+        }
         if current >= Phase::Ending && hard_stop.is_none() {
             hard_stop = Some(Instant::now() + END_TIMEOUT);
         }

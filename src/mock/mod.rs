@@ -25,6 +25,7 @@ mod conversation;
 mod embedded;
 mod faults;
 mod files;
+mod first_bytes;
 mod fixed;
 mod handlers;
 mod lifecycle;

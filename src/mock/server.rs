@@ -7,6 +7,7 @@
 //! held polls answer at once, and connections get a short drain.
 
 use std::future::Future;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -17,11 +18,13 @@ use hyper_util::server::graceful::{GracefulShutdown, Watcher};
 use rustls::ServerConfig;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_rustls::TlsAcceptor;
 
 use super::center::Center;
 use super::config::MockConfig;
 use super::faults;
+use super::first_bytes::FirstBytes;
 
 /// Longest wait for a TLS handshake; a silent client must not hold a task.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -32,6 +35,24 @@ const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
 /// Pause after an accept error such as running out of file descriptors,
 /// so the loop does not spin while the condition lasts.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
+
+/// Longest a client may take over a request's head: from the first byte
+/// on HTTP/1.1 (hyper's header timeout), and for the first bytes of a new
+/// connection (see [`FirstBytes`]). A stalled client must not hold a task.
+const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Largest HTTP/1.1 read buffer, and so the largest request head; a longer
+/// head gets 431. Our own requests' heads are well under 1 KiB.
+const MAX_HEAD_BYTES: usize = 64 * 1024;
+
+/// Largest HTTP/2 header list, the same bound as on HTTP/1.1.
+const MAX_HEADER_LIST: u32 = 64 * 1024;
+
+/// Most connections served at once; beyond it the listener is not read,
+/// so further clients wait in the kernel's backlog instead of costing
+/// memory. Room for a per-client run of 100 000 clients, each holding a
+/// poll and a send connection.
+const MAX_CONNECTIONS: usize = 200_000;
 
 /// Long polls stay open for seconds each, so one HTTP/2 connection of a
 /// shared pool must carry many more streams than hyper's default of 200.
@@ -50,13 +71,14 @@ pub async fn serve(
     let builder = Arc::new(connection_builder());
     let acceptor = tls.map(TlsAcceptor::from);
     let graceful = GracefulShutdown::new();
+    let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
     tracing::info!(address = ?listener.local_addr().ok(), tls = acceptor.is_some(), "mock serving");
 
     tokio::pin!(shutdown);
     loop {
-        let (stream, peer) = tokio::select! {
+        let (stream, peer, slot) = tokio::select! {
             () = &mut shutdown => break,
-            accepted = listener.accept() => match accepted {
+            accepted = accept(&listener, &slots) => match accepted {
                 Ok(accepted) => accepted,
                 Err(err) => {
                     tracing::warn!(%err, "accept failed; retrying");
@@ -71,7 +93,11 @@ pub async fn serve(
             builder: builder.clone(),
             watcher: graceful.watcher(),
         };
-        tokio::spawn(connection.run(stream, acceptor.clone()));
+        let acceptor = acceptor.clone();
+        tokio::spawn(async move {
+            connection.run(stream, acceptor).await;
+            drop(slot);
+        });
     }
 
     drop(listener);
@@ -79,6 +105,20 @@ pub async fn serve(
     timers.abort();
     tracing::info!("mock stopped");
     Ok(())
+}
+
+/// Waits for a free connection slot, then for a connection.
+async fn accept(
+    listener: &TcpListener,
+    slots: &Arc<Semaphore>,
+) -> std::io::Result<(TcpStream, SocketAddr, OwnedSemaphorePermit)> {
+    let slot = slots
+        .clone()
+        .acquire_owned()
+        .await
+        .map_err(|_| std::io::Error::other("the connection limit was closed"))?;
+    let (stream, peer) = listener.accept().await?;
+    Ok((stream, peer, slot))
 }
 
 async fn stop(center: &Center, graceful: GracefulShutdown) {
@@ -94,11 +134,16 @@ async fn stop(center: &Center, graceful: GracefulShutdown) {
 
 fn connection_builder() -> Builder<TokioExecutor> {
     let mut builder = Builder::new(TokioExecutor::new());
-    builder.http1().timer(TokioTimer::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEADER_TIMEOUT)
+        .max_buf_size(MAX_HEAD_BYTES);
     builder
         .http2()
         .timer(TokioTimer::new())
-        .max_concurrent_streams(MAX_STREAMS);
+        .max_concurrent_streams(MAX_STREAMS)
+        .max_header_list_size(MAX_HEADER_LIST);
     builder
 }
 
@@ -114,11 +159,13 @@ impl Connection {
         // Small responses must not wait for Nagle's algorithm.
         let _ = stream.set_nodelay(true);
         let Some(acceptor) = acceptor else {
-            return self.serve_http(stream).await;
+            return self
+                .serve_http(FirstBytes::new(stream, HEADER_TIMEOUT))
+                .await;
         };
 
         match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
-            Ok(Ok(tls)) => self.serve_http(tls).await,
+            Ok(Ok(tls)) => self.serve_http(FirstBytes::new(tls, HEADER_TIMEOUT)).await,
             Ok(Err(err)) => tracing::debug!(%err, "TLS handshake failed"),
             Err(_) => tracing::debug!("TLS handshake timed out"),
         }

@@ -1,6 +1,6 @@
-//! The `[thresholds]` section, kept as written: names and conditions are
-//! evaluated by the report after the run, so here they are only collected
-//! as strings, in file order.
+//! The `[thresholds]` section, kept as written, in file order. Each one is
+//! parsed once here to report a bad name or condition at its place in the
+//! file; the report parses them again to evaluate them after the run.
 
 use super::table::{Field, Read};
 
@@ -26,6 +26,10 @@ fn collect(field: &Field<'_, '_>, prefix: &str, out: &mut Vec<(String, String)>)
             let condition = value
                 .str()
                 .map_err(|_| value.error("expected a condition string such as \"< 800ms\""))?;
+            // Checked here, where the key's place in the file is known, so
+            // that a typo is reported with its line and column.
+            crate::report::thresholds::parse(&name, condition)
+                .map_err(|err| value.key_error(format!("{err:#}")))?;
             if out.iter().any(|(n, _)| *n == name) {
                 return Err(value.key_error("this threshold is written twice; keep one"));
             }
