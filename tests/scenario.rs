@@ -263,11 +263,12 @@ fn missing_sections_say_what_to_add() {
 #[test]
 fn thresholds_keep_file_order_and_join_dotted_keys() {
     let text = format!(
-        "{BASE}[thresholds]\n\"z.p99\" = \"< 1s\"\na.p50 = \"< 2s\"\n\"errors.rate\" = \"< 1%\"\n"
+        "{BASE}[thresholds]\n\"version.p99\" = \"< 1s\"\navailability.p50 = \"< 2s\"\n\
+         \"errors.rate\" = \"< 1%\"\n"
     );
     let s = scenario::parse(&text, "t.toml").unwrap();
     let names: Vec<&str> = s.thresholds.iter().map(|(n, _)| n.as_str()).collect();
-    assert_eq!(names, ["z.p99", "a.p50", "errors.rate"]);
+    assert_eq!(names, ["version.p99", "availability.p50", "errors.rate"]);
     assert_eq!(scenario::parse(&s.to_toml(), "again").unwrap(), s);
 }
 
