@@ -30,6 +30,9 @@ pub enum Command {
     Serve(ServeArgs),
     /// Check a scenario and print the resolved plan.
     Validate(ValidateArgs),
+    /// Merge the results of the shards of one run into one results
+    /// directory, exactly.
+    Merge(MergeArgs),
 }
 
 /// Arguments of `chatload run`.
@@ -79,6 +82,18 @@ pub struct RunArgs {
     /// Print summary.json to stdout instead of the table.
     #[arg(long)]
     pub json: bool,
+
+    /// Run only shard K of N (one-based, such as 2/3): a share of the
+    /// clients or of the arrival rate, so that N shards add up to the whole
+    /// run. Overrides `segment` in the scenario.
+    #[arg(long, value_name = "K/N", env = "CHATLOAD_SEGMENT")]
+    pub segment: Option<String>,
+
+    /// Wall-clock instant at which the plan starts, the same for every
+    /// shard: RFC 3339 (2026-12-03T18:00:00Z) or Unix seconds. The run waits
+    /// for it; a shard that starts late catches up on the schedule.
+    #[arg(long, value_name = "TIME", env = "CHATLOAD_START_AT")]
+    pub start_at: Option<String>,
 }
 
 /// Arguments of `chatload serve`.
@@ -144,4 +159,20 @@ pub struct ServeArgs {
 pub struct ValidateArgs {
     /// Scenario file (TOML).
     pub scenario: PathBuf,
+}
+
+/// Arguments of `chatload merge`.
+#[derive(Debug, Args, Clone)]
+pub struct MergeArgs {
+    /// Results directories of the shards (`chatload run --segment K/N`).
+    #[arg(required = true, num_args = 1..)]
+    pub dirs: Vec<PathBuf>,
+
+    /// Where to write the merged results; must not exist yet.
+    #[arg(long)]
+    pub out: PathBuf,
+
+    /// Print summary.json to stdout instead of the table.
+    #[arg(long)]
+    pub json: bool,
 }

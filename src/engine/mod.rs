@@ -13,6 +13,7 @@ mod client;
 pub mod control;
 mod harvest;
 mod poll;
+pub mod segment;
 mod target;
 pub mod worker;
 
@@ -43,6 +44,9 @@ pub struct RunOptions {
     pub quiet: bool,
     /// Worker threads; `None` means one per core.
     pub workers: Option<usize>,
+    /// The wall-clock start shared by every shard (`--start-at`); `None`
+    /// starts at once.
+    pub start_at: Option<SystemTime>,
 }
 
 impl Default for RunOptions {
@@ -52,6 +56,7 @@ impl Default for RunOptions {
             results_root: PathBuf::from("results"),
             quiet: false,
             workers: None,
+            start_at: None,
         }
     }
 }
@@ -70,9 +75,11 @@ pub struct RunOutcome {
 /// Runs `chatload run`: loads the scenario, runs it, prints the report.
 pub fn run_command(args: RunArgs) -> anyhow::Result<Verdict> {
     let scenario = scenario::load(args.scenario.as_deref(), &args)?;
+    let start_at = args.start_at.as_deref().map(segment::parse_start_at);
     let options = RunOptions {
         out: args.out.clone(),
         quiet: args.quiet,
+        start_at: start_at.transpose()?,
         ..RunOptions::default()
     };
     let outcome = run(scenario, &options)?;
@@ -98,16 +105,27 @@ pub fn run(scenario: Scenario, options: &RunOptions) -> anyhow::Result<RunOutcom
         .context("starting the control runtime")?;
 
     let target = runtime.block_on(target::prepare(&scenario))?;
-    let started_at = SystemTime::now();
+    let planned = scenario.load.duration();
+    let start = match options.start_at {
+        Some(at) => segment::Start::at(at, planned)?,
+        None => segment::Start::now(),
+    };
+    let started_at = start.wall;
     let dir = results_dir(options, &scenario, started_at)?;
     let workers = options.workers.unwrap_or_else(default_workers).max(1);
     crate::transport::raise_fd_limit(wanted_files(&scenario));
 
-    let planned = scenario.load.duration();
-    let timeline = Timeline::new(Instant::now(), planned, scenario.load.grace);
+    runtime.block_on(start.wait());
+    let shard = segment::ShardRecord {
+        seed: segment::schedule_seed(&scenario, options.start_at),
+        start,
+    };
+    let timeline = Timeline::new(start.instant, planned, scenario.load.grace);
     let control = Control::new();
     let (reports, inbox) = tokio::sync::mpsc::unbounded_channel();
-    let threads = spawn_workers(workers, &scenario, &target, &control, timeline, reports)?;
+    let threads = spawn_workers(
+        workers, &scenario, &target, &control, timeline, reports, &shard,
+    )?;
 
     let progress = report::Progress::new(options.quiet, planned + scenario.load.grace);
     let harvester = runtime.block_on(harvest::harvest(
@@ -123,30 +141,31 @@ pub fn run(scenario: Scenario, options: &RunOptions) -> anyhow::Result<RunOutcom
     runtime.block_on(target.stop());
 
     let elapsed = timeline.start.elapsed();
-    write(dir, &scenario, &url, started_at, elapsed, harvester)
+    write(dir, &scenario, &url, &shard, elapsed, harvester)
 }
 
 fn write(
     dir: PathBuf,
     scenario: &Scenario,
     target_url: &str,
-    started_at: SystemTime,
+    shard: &segment::ShardRecord,
     elapsed: Duration,
     harvester: crate::metrics::Harvester,
 ) -> anyhow::Result<RunOutcome> {
     let info = RunInfo {
         scenario: scenario.name.clone(),
         target: target_url.to_owned(),
-        started_at,
+        started_at: shard.start.wall,
         duration: elapsed,
-        segment: "1/1".to_owned(),
+        segment: scenario.load.segment.to_string(),
         insecure: scenario.target.insecure,
         http: format!("{:?}", scenario.target.http),
         connections: format!("{:?}", scenario.target.connections),
         scenario_toml: scenario.to_toml(),
     };
     let data = harvester.finish();
-    let summary = report::summarize(&info, &data);
+    let mut summary = report::summarize(&info, &data);
+    shard.annotate(&mut summary);
     report::write_results(&dir, &info, &data, &summary)
         .with_context(|| format!("writing results to {}", dir.display()))?;
     Ok(RunOutcome {
@@ -163,8 +182,10 @@ fn spawn_workers(
     control: &Control,
     timeline: Timeline,
     reports: tokio::sync::mpsc::UnboundedSender<worker::Report>,
+    shard: &segment::ShardRecord,
 ) -> anyhow::Result<Vec<std::thread::JoinHandle<()>>> {
-    let seed = rand::random::<u64>();
+    let segment = scenario.load.segment;
+    let begin = Instant::now().max(timeline.start);
     let mut threads = Vec::with_capacity(workers);
     for index in 0..workers {
         let spec = WorkerSpec {
@@ -175,7 +196,10 @@ fn spawn_workers(
             control: control.clone(),
             timeline,
             reports: reports.clone(),
-            seed: seed.wrapping_add(index as u64),
+            seed: segment::worker_seed(shard.seed, segment, index),
+            segment,
+            schedule_seed: shard.seed,
+            begin,
         };
         let thread = std::thread::Builder::new()
             .name(format!("chatload-worker-{index}"))

@@ -1,10 +1,12 @@
 //! What a run leaves behind: the summary built from the harvested data,
 //! the table or JSON on stdout, the results directory (summary.json,
-//! latency.hlog, timeline.csv, scenario.toml) and the live progress line.
+//! latency.hlog, timeline.csv, scenario.toml), the live progress line,
+//! and the merge of several shards' results into one.
 //!
 //! Everything here reads [`crate::metrics::RunData`] once the run is over,
 //! except [`Progress`], which shows the harvester's live figures.
 
+pub mod merge;
 pub mod progress;
 pub mod results_dir;
 pub mod run_info;

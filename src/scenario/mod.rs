@@ -11,6 +11,7 @@ mod model;
 mod overrides;
 mod plan;
 mod read;
+mod segment;
 mod suggest;
 mod to_toml;
 mod values;
