@@ -5,4 +5,5 @@ mod mock;
 mod report;
 mod run;
 mod scenario;
+mod shards;
 mod transport;
