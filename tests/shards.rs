@@ -374,3 +374,131 @@ fn the_merge_command_exits_2_naming_both_directories_of_different_runs() {
         ("1,2/2", 2)
     );
 }
+
+fn manifest(name: &str) -> serde_yaml_ng::Value {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("deploy/kubernetes")
+        .join(name);
+    let text = std::fs::read_to_string(&path).unwrap();
+    serde_yaml_ng::from_str(&text).unwrap_or_else(|err| panic!("{}: {err}", path.display()))
+}
+
+/// The first container of a Job or Pod.
+fn container(object: &serde_yaml_ng::Value) -> &serde_yaml_ng::Value {
+    let pod = match object["kind"].as_str() {
+        Some("Job") => &object["spec"]["template"]["spec"],
+        _ => &object["spec"],
+    };
+    &pod["containers"][0]
+}
+
+/// The value source of an environment variable: its literal value or the
+/// `valueFrom` mapping.
+fn env<'a>(container: &'a serde_yaml_ng::Value, name: &str) -> &'a serde_yaml_ng::Value {
+    let vars = container["env"].as_sequence().expect("an env list");
+    let var = vars.iter().find(|v| v["name"] == name);
+    let var = var.unwrap_or_else(|| panic!("no {name} in the container's env"));
+    if var["value"].is_null() {
+        &var["valueFrom"]
+    } else {
+        &var["value"]
+    }
+}
+
+fn script(container: &serde_yaml_ng::Value) -> &str {
+    container["args"][0].as_str().expect("a shell script")
+}
+
+fn claim(object: &serde_yaml_ng::Value, mount: &str) -> (String, String) {
+    let pod = &object["spec"]["template"]["spec"];
+    let mounts = container(object)["volumeMounts"].as_sequence().unwrap();
+    let mounted = mounts.iter().find(|m| m["mountPath"] == mount).unwrap();
+    let volumes = pod["volumes"].as_sequence().unwrap();
+    let volume = volumes
+        .iter()
+        .find(|v| v["name"] == mounted["name"])
+        .unwrap();
+    let claim = volume["persistentVolumeClaim"]["claimName"]
+        .as_str()
+        .unwrap();
+    (mount.to_owned(), claim.to_owned())
+}
+
+#[test]
+fn the_indexed_job_wires_index_segment_count_and_start_consistently() {
+    let job = manifest("run-job.yaml");
+    let spec = &job["spec"];
+    let shard = container(&job);
+    assert_eq!(spec["completionMode"], "Indexed");
+
+    let shards: u64 = env(shard, "SHARDS").as_str().unwrap().parse().unwrap();
+    assert_eq!(spec["completions"].as_u64(), Some(shards));
+    assert_eq!(spec["parallelism"].as_u64(), Some(shards));
+
+    // The 0-based pod index becomes the 1-based segment of SHARDS.
+    let index = &env(shard, "JOB_COMPLETION_INDEX")["fieldRef"]["fieldPath"];
+    let annotation = "metadata.annotations['batch.kubernetes.io/job-completion-index']";
+    assert_eq!(index.as_str(), Some(annotation));
+    let run = script(shard);
+    assert!(run.contains("K=$((JOB_COMPLETION_INDEX + 1))"), "{run}");
+    assert!(run.contains("--segment \"$K/$SHARDS\""), "{run}");
+    let segments: Vec<scenario::Segment> = (0..shards)
+        .map(|index| format!("{}/{shards}", index + 1).parse().unwrap())
+        .collect();
+    assert!(
+        segments
+            .iter()
+            .enumerate()
+            .all(|(i, s)| s.index() == i as u64)
+    );
+
+    // Every pod reads the same start from the same ConfigMap key.
+    assert!(run.contains("--start-at \"$START_AT\""), "{run}");
+    let start = &env(shard, "START_AT")["configMapKeyRef"];
+    let run_config = manifest("run-configmap.yaml");
+    assert_eq!(start["name"], run_config["metadata"]["name"]);
+    let start_at = run_config["data"][start["key"].as_str().unwrap()]
+        .as_str()
+        .unwrap();
+    engine::segment::parse_start_at(start_at).expect("the placeholder start parses");
+}
+
+#[test]
+fn the_shards_read_the_scenario_configmap_and_the_merge_reads_their_volume() {
+    let job = manifest("run-job.yaml");
+    let merge = manifest("merge-job.yaml");
+    let (shard, merger) = (container(&job), container(&merge));
+
+    let scenario_map = manifest("scenario-configmap.yaml");
+    let text = scenario_map["data"]["scenario.toml"].as_str().unwrap();
+    scenario::parse(text, "scenario-configmap.yaml").expect("the shipped scenario is valid");
+    let volumes = job["spec"]["template"]["spec"]["volumes"]
+        .as_sequence()
+        .unwrap();
+    assert!(
+        volumes
+            .iter()
+            .any(|v| v["configMap"]["name"] == scenario_map["metadata"]["name"])
+    );
+    assert!(script(shard).contains("run /scenario/scenario.toml"));
+
+    let results = claim(&job, "/results");
+    assert_eq!(claim(&merge, "/results"), results);
+    assert_eq!(
+        results.1,
+        manifest("results-pvc.yaml")["metadata"]["name"]
+            .as_str()
+            .unwrap()
+    );
+    assert_eq!(env(shard, "RUN_ID"), env(merger, "RUN_ID"));
+    assert!(script(shard).contains("--out \"/results/$RUN_ID/segment-$K\""));
+    let merging = script(merger);
+    assert!(
+        merging.contains("chatload merge /results/\"$RUN_ID\"/segment-*"),
+        "{merging}"
+    );
+    assert!(
+        merging.contains("--out \"/results/$RUN_ID/merged\""),
+        "{merging}"
+    );
+}
