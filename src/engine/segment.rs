@@ -134,8 +134,8 @@ impl ShardRecord {
         let actual = self.start.wall + self.start.late;
         summary.actual_start = Some(utc_millis(actual));
         summary.warnings.push(format!(
-            "this shard started {} after the shared start; missed arrivals were counted as \
-             dropped; give --start-at more lead time",
+            "this shard started {} after the shared start; the open model's arrivals it \
+             missed are part of the dropped chats; give --start-at more lead time",
             humantime::format_duration(round_ms(self.start.late))
         ));
     }
