@@ -57,6 +57,9 @@ pub enum Command {
     /// Exit 1 on a regression, 2 on unusable input (missing files, or runs
     /// of different scenarios without --force).
     Compare(CompareArgs),
+    /// Merge the results of the shards of one run into one results
+    /// directory, exactly.
+    Merge(MergeArgs),
 }
 
 /// Arguments of `chatload run`.
@@ -126,6 +129,17 @@ pub struct RunArgs {
     /// OpenMetrics text for Prometheus, such as 127.0.0.1:9464.
     #[arg(long, value_name = "ADDR")]
     pub metrics_addr: Option<SocketAddr>,
+    /// Run only shard K of N (one-based, such as 2/3): a share of the
+    /// clients or of the arrival rate, so that N shards add up to the whole
+    /// run. Overrides `segment` in the scenario.
+    #[arg(long, value_name = "K/N", env = "CHATLOAD_SEGMENT")]
+    pub segment: Option<String>,
+
+    /// Wall-clock instant at which the plan starts, the same for every
+    /// shard: RFC 3339 (2026-12-03T18:00:00Z) or Unix seconds. The run waits
+    /// for it; a shard that starts late catches up on the schedule.
+    #[arg(long, value_name = "TIME", env = "CHATLOAD_START_AT")]
+    pub start_at: Option<String>,
 }
 
 /// Arguments of `chatload serve`.
@@ -204,6 +218,22 @@ pub struct ValidateArgs {
 pub struct ReportArgs {
     /// Results directory of a run.
     pub dir: PathBuf,
+
+    /// Print summary.json to stdout instead of the table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Arguments of `chatload merge`.
+#[derive(Debug, Args, Clone)]
+pub struct MergeArgs {
+    /// Results directories of the shards (`chatload run --segment K/N`).
+    #[arg(required = true, num_args = 1..)]
+    pub dirs: Vec<PathBuf>,
+
+    /// Where to write the merged results; must not exist yet.
+    #[arg(long)]
+    pub out: PathBuf,
 
     /// Print summary.json to stdout instead of the table.
     #[arg(long)]

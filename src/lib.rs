@@ -11,7 +11,7 @@
 //! - [`transport`]: the HTTP client, TLS and connection policy.
 //! - [`metrics`]: per-worker histograms and counters, harvested each second.
 //! - [`report`]: the terminal summary, summary.json, the interval log, the
-//!   timeline, progress.
+//!   timeline, progress, and the merge of a run's shards.
 //! - [`api`]: the protocol as types, shared by the client side and the mock.
 //! - [`mock`]: the mock contact center behind `chatload serve`.
 //! - [`exit`]: exit codes; [`diagnostics`]: tracing set-up.
@@ -49,5 +49,6 @@ pub fn run_command(command: Command) -> anyhow::Result<ExitCode> {
         Command::Validate(args) => scenario::validate_command(args).map(|()| ExitCode::SUCCESS),
         Command::Report(args) => report::rerun::report_command(args).map(ExitCode::from),
         Command::Compare(args) => report::compare::compare_command(args).map(ExitCode::from),
+        Command::Merge(args) => report::merge::merge_command(args).map(ExitCode::from),
     }
 }

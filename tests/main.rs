@@ -12,5 +12,6 @@ mod report;
 mod robust;
 mod run;
 mod scenario;
+mod shards;
 mod thresholds;
 mod transport;

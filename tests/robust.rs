@@ -602,7 +602,6 @@ fn a_threshold_on_an_unknown_endpoint_is_refused_with_the_nearest_name() {
 }
 
 #[test]
-#[ignore = "needs #5: segments"]
 fn an_invalid_segment_is_refused() {
     let scratch = Scratch::new();
     let file = scratch.write("ok.toml", SHORT);
@@ -629,7 +628,6 @@ fn compare_with_a_missing_results_directory_is_refused() {
 }
 
 #[test]
-#[ignore = "needs #5: merge"]
 fn merge_of_a_missing_results_directory_is_refused() {
     let scratch = Scratch::new();
     let missing = scratch.path("no-such-run").display().to_string();

@@ -13,6 +13,7 @@ mod client;
 pub mod control;
 mod harvest;
 mod poll;
+pub mod segment;
 mod target;
 pub mod worker;
 
@@ -52,6 +53,9 @@ pub struct RunOptions {
     pub abort_on_fail: Option<String>,
     /// Serve live metrics here during the run (`--metrics-addr`).
     pub metrics_addr: Option<std::net::SocketAddr>,
+    /// The wall-clock start shared by every shard (`--start-at`); `None`
+    /// starts at once.
+    pub start_at: Option<SystemTime>,
 }
 
 impl Default for RunOptions {
@@ -64,6 +68,7 @@ impl Default for RunOptions {
             thresholds: Vec::new(),
             abort_on_fail: None,
             metrics_addr: None,
+            start_at: None,
         }
     }
 }
@@ -82,6 +87,7 @@ pub struct RunOutcome {
 /// Runs `chatload run`: loads the scenario, runs it, prints the report.
 pub fn run_command(args: RunArgs) -> anyhow::Result<Verdict> {
     let scenario = scenario::load(args.scenario.as_deref(), &args)?;
+    let start_at = args.start_at.as_deref().map(segment::parse_start_at);
     let options = RunOptions {
         out: args.out.clone(),
         quiet: args.quiet,
@@ -89,6 +95,7 @@ pub fn run_command(args: RunArgs) -> anyhow::Result<Verdict> {
         thresholds: args.thresholds.clone(),
         abort_on_fail: args.abort_on_fail.clone(),
         metrics_addr: args.metrics_addr,
+        start_at: start_at.transpose()?,
         ..RunOptions::default()
     };
     let outcome = run(scenario, &options)?;
@@ -123,16 +130,32 @@ pub fn run(scenario: Scenario, options: &RunOptions) -> anyhow::Result<RunOutcom
     let dir = results_dir(options, &scenario, SystemTime::now())?;
     let target = runtime.block_on(target::prepare(&scenario))?;
     create_results_dir(&dir)?;
-    let started_at = SystemTime::now();
-    let mut info = run_info(&scenario, &target.url, started_at);
+    let start = match options.start_at {
+        Some(at) => segment::Start::at(at, scenario.load.duration())?,
+        None => segment::Start::now(),
+    };
+    let mut info = run_info(&scenario, &target.url, start.wall);
     crate::transport::raise_fd_limit(wanted_files(&scenario));
 
-    let (harvester, elapsed) = execute(&runtime, &scenario, &target, options, &info, abort)?;
+    runtime.block_on(start.wait());
+    let shard = segment::ShardRecord {
+        seed: segment::schedule_seed(&scenario, options.start_at),
+        start,
+    };
+    let run = Execution {
+        scenario: &scenario,
+        target: &target,
+        options,
+        info: &info,
+        shard: &shard,
+    };
+    let (harvester, elapsed) = execute(&runtime, run, abort)?;
     runtime.block_on(target.stop());
 
     info.duration = elapsed;
     let data = harvester.finish();
     let mut summary = report::summarize(&info, &data);
+    shard.annotate(&mut summary);
     summary.thresholds = thresholds::evaluate(&thresholds, &summary);
     report::write_results(&dir, &info, &data, &summary)
         .with_context(|| format!("writing results to {}", dir.display()))?;
@@ -146,25 +169,39 @@ pub fn run(scenario: Scenario, options: &RunOptions) -> anyhow::Result<RunOutcom
     })
 }
 
+/// What a run is made of once it is ready to start.
+#[derive(Clone, Copy)]
+struct Execution<'a> {
+    scenario: &'a Arc<Scenario>,
+    target: &'a target::Target,
+    options: &'a RunOptions,
+    info: &'a RunInfo,
+    shard: &'a segment::ShardRecord,
+}
+
 /// Starts the workers, harvests until they are done, and returns the
 /// harvest with the run's length.
 fn execute(
     runtime: &tokio::runtime::Runtime,
-    scenario: &Arc<Scenario>,
-    target: &target::Target,
-    options: &RunOptions,
-    info: &RunInfo,
+    run: Execution<'_>,
     abort: Option<AbortOnFail>,
 ) -> anyhow::Result<(Harvester, Duration)> {
+    let Execution {
+        scenario,
+        options,
+        info,
+        shard,
+        ..
+    } = run;
     let workers = options.workers.unwrap_or_else(default_workers).max(1);
     let planned = scenario.load.duration();
-    let timeline = Timeline::new(Instant::now(), planned, scenario.load.grace);
+    let timeline = Timeline::new(shard.start.instant, planned, scenario.load.grace);
     let control = Control::new();
     // Watched from before the first client starts, so that no interrupt
     // falls between the workers' start and the harvest's first turn.
     let signals = runtime.block_on(async { harvest::Signals::watch(control.clone()) });
     let (reports, inbox) = tokio::sync::mpsc::unbounded_channel();
-    let threads = spawn_workers(workers, scenario, target, &control, timeline, reports)?;
+    let threads = spawn_workers(workers, run, &control, timeline, reports)?;
 
     let (live, metrics_server) = start_metrics(runtime, options.metrics_addr)?;
     let progress = report::Progress::new(options.quiet, planned + scenario.load.grace);
@@ -237,7 +274,7 @@ fn run_info(scenario: &Scenario, target_url: &str, started_at: SystemTime) -> Ru
         target: target_url.to_owned(),
         started_at,
         duration: Duration::ZERO,
-        segment: "1/1".to_owned(),
+        segment: scenario.load.segment.to_string(),
         insecure: scenario.target.insecure,
         http: format!("{:?}", scenario.target.http),
         connections: format!("{:?}", scenario.target.connections),
@@ -247,24 +284,27 @@ fn run_info(scenario: &Scenario, target_url: &str, started_at: SystemTime) -> Ru
 
 fn spawn_workers(
     workers: usize,
-    scenario: &Arc<Scenario>,
-    target: &target::Target,
+    run: Execution<'_>,
     control: &Control,
     timeline: Timeline,
     reports: tokio::sync::mpsc::UnboundedSender<worker::Report>,
 ) -> anyhow::Result<Vec<std::thread::JoinHandle<()>>> {
-    let seed = rand::random::<u64>();
+    let segment = run.scenario.load.segment;
+    let begin = Instant::now().max(timeline.start);
     let mut threads = Vec::with_capacity(workers);
     for index in 0..workers {
         let spec = WorkerSpec {
             index,
             workers,
-            scenario: scenario.clone(),
-            shared: target.transport.clone(),
+            scenario: run.scenario.clone(),
+            shared: run.target.transport.clone(),
             control: control.clone(),
             timeline,
             reports: reports.clone(),
-            seed: seed.wrapping_add(index as u64),
+            seed: segment::worker_seed(run.shard.seed, segment, index),
+            segment,
+            schedule_seed: run.shard.seed,
+            begin,
         };
         let thread = std::thread::Builder::new()
             .name(format!("chatload-worker-{index}"))

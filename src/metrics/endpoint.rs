@@ -66,6 +66,17 @@ impl EndpointStats {
         self.by_kind[ErrorKind::Protocol.index()] += 1;
     }
 
+    /// Adds `n` responses with status `code`, as read back from a summary.
+    pub fn add_status(&mut self, code: u16, n: u64) {
+        self.by_status[status_slot(code)] += n;
+    }
+
+    /// Adds `n` errors of `kind`, as read back from a summary.
+    pub fn add_errors(&mut self, kind: ErrorKind, n: u64) {
+        self.errors += n;
+        self.by_kind[kind.index()] += n;
+    }
+
     /// Adds the samples and counts of `other`.
     pub fn merge(&mut self, other: &EndpointStats) {
         self.response.merge(&other.response);

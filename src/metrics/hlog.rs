@@ -157,6 +157,17 @@ pub fn parse_hlog(bytes: &[u8]) -> anyhow::Result<Vec<IntervalHistogram>> {
     Ok(intervals)
 }
 
+/// The `StartTime` header of an interval log, if it has one: the wall-clock
+/// start of the run that wrote it, to the millisecond.
+pub fn start_time(bytes: &[u8]) -> Option<SystemTime> {
+    IntervalLogIterator::new(bytes)
+        .filter_map(Result::ok)
+        .find_map(|entry| match entry {
+            LogEntry::StartTime(time) => Some(UNIX_EPOCH + time),
+            _ => None,
+        })
+}
+
 /// What line timestamps count from. Without a BaseTime the Java reader
 /// treats timestamps far below StartTime as relative to it, and others as
 /// Unix time; this follows it so foreign logs read the same.
@@ -237,6 +248,7 @@ mod tests {
         write_hlog(&mut file, started_at, &recorder.finish()).unwrap();
         let read = parse_hlog(&file).unwrap();
 
+        assert_eq!(start_time(&file), Some(started_at));
         assert_eq!(read.len(), 2);
         assert_eq!(read[0].tag, "request_chat");
         assert_eq!(read[0].start, started_at);

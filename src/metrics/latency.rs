@@ -47,6 +47,22 @@ impl Latency {
         }
     }
 
+    /// Adds every sample of a histogram read back from a log; exact, since
+    /// both sides count at the same precision.
+    pub fn add_histogram(&mut self, source: &Histogram<u64>) {
+        if source.is_empty() {
+            return;
+        }
+        match &mut self.histogram {
+            Some(target) => add_or_warn(target, source),
+            None => {
+                let mut copy = source.clone();
+                copy.auto(true);
+                self.histogram = Some(copy);
+            }
+        }
+    }
+
     /// Moves the samples out and leaves an empty histogram of the same
     /// range, so that the next interval records without growing it again.
     /// A histogram with no samples stays where it is.

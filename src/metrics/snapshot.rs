@@ -92,6 +92,17 @@ impl Snapshot {
             .filter_map(|e| self.endpoint(e).map(|s| (e, s)))
     }
 
+    /// The stats of one endpoint to add to, made empty if it had none: for
+    /// rebuilding a snapshot from files, such as a merge of shards.
+    pub fn endpoint_mut(&mut self, endpoint: Endpoint) -> &mut EndpointStats {
+        self.endpoints[endpoint.index()].get_or_insert_with(Box::default)
+    }
+
+    /// The samples of one chat-level measure, to add to.
+    pub fn measure_mut(&mut self, measure: Measure) -> &mut Latency {
+        &mut self.measures[measure.index()]
+    }
+
     /// The samples of one chat-level measure.
     pub fn measure(&self, measure: Measure) -> &Latency {
         &self.measures[measure.index()]

@@ -78,6 +78,7 @@ impl Center {
             Claim::Created(chat) => chat,
         };
         self.count_new_chat();
+        self.stats.client_seen(key);
         self.watch_idle(&chat, Instant::now());
         let ewt = self.place(&chat);
         Ok(Requested {

@@ -1,6 +1,9 @@
 //! Counters of what the mock has done, served as JSON at [`STATS_PATH`] so
 //! tests and users can check a run from the server's side.
 
+use std::collections::HashSet;
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::{Deserialize, Serialize};
@@ -18,6 +21,15 @@ pub(crate) struct Stats {
     pub polls_held: AtomicU64,
     pub events_sent: AtomicU64,
     pub max_chats_per_client: AtomicU64,
+    pub distinct_clients: AtomicU64,
+    /// Hashes of the clients that ever made a chat. Eight bytes a client
+    /// rather than the key itself; a collision among a few million 64-bit
+    /// hashes is too rare to matter for a count.
+    ///
+    /// TODO(#6): the set grows with every new client and is never trimmed,
+    /// so a day-long open-model run against `chatload serve` holds tens of
+    /// megabytes; an approximate counter (HyperLogLog) would bound it.
+    seen_clients: Mutex<HashSet<u64>>,
 }
 
 /// The counters at one instant, as `GET /mock/stats` returns them.
@@ -36,6 +48,9 @@ pub struct StatsSnapshot {
     /// The most active chats any one client has had at once; more than 1
     /// would mean the one-chat rule broke.
     pub max_chats_per_client: u64,
+    /// Different clients that have made at least one chat since start.
+    #[serde(default)]
+    pub distinct_clients: u64,
 }
 
 impl Stats {
@@ -49,6 +64,21 @@ impl Stats {
         counter.fetch_sub(1, Ordering::Relaxed);
     }
 
+    /// Counts `client` among the distinct clients if it is new.
+    pub fn client_seen(&self, client: &impl Hash) {
+        let mut hasher = DefaultHasher::new();
+        client.hash(&mut hasher);
+        let new = match self.seen_clients.lock() {
+            Ok(mut seen) => seen.insert(hasher.finish()),
+            // A panic elsewhere poisoned the set; the count is only a
+            // statistic, so it goes on with the data as it stands.
+            Err(poisoned) => poisoned.into_inner().insert(hasher.finish()),
+        };
+        if new {
+            Stats::up(&self.distinct_clients);
+        }
+    }
+
     /// Reads every counter.
     pub fn snapshot(&self) -> StatsSnapshot {
         let read = |c: &AtomicU64| c.load(Ordering::Relaxed);
@@ -59,6 +89,7 @@ impl Stats {
             polls_held: read(&self.polls_held),
             events_sent: read(&self.events_sent),
             max_chats_per_client: read(&self.max_chats_per_client),
+            distinct_clients: read(&self.distinct_clients),
         }
     }
 }
@@ -79,5 +110,14 @@ mod tests {
             (snap.polls_held, snap.chats_created, snap.active_chats),
             (1, 1, 0)
         );
+    }
+
+    #[test]
+    fn a_client_is_counted_once_however_many_chats_it_makes() {
+        let stats = Stats::default();
+        stats.client_seen(&"a");
+        stats.client_seen(&"b");
+        stats.client_seen(&"a");
+        assert_eq!(stats.snapshot().distinct_clients, 2);
     }
 }

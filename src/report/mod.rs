@@ -1,7 +1,9 @@
 //! What a run leaves behind: the summary built from the harvested data,
 //! the table or JSON on stdout, the results directory (summary.json,
-//! latency.hlog, timeline.csv, scenario.toml) and the live progress line;
-//! thresholds on the figures, `chatload report` and `chatload compare`.
+//! latency.hlog, timeline.csv, scenario.toml, report.html) and the live
+//! progress line; thresholds on the figures, `chatload report`, `chatload
+//! compare`, the merge of several shards' results into one, and the live
+//! OpenMetrics endpoint.
 //!
 //! Everything here reads [`crate::metrics::RunData`] once the run is over,
 //! or a results directory on disk, except [`Progress`], which shows the
@@ -9,6 +11,7 @@
 
 pub mod compare;
 pub mod html;
+pub mod merge;
 pub mod openmetrics;
 pub mod progress;
 pub mod rerun;

@@ -54,6 +54,13 @@ pub struct Summary {
     pub warnings: Vec<String>,
     /// Threshold verdicts, in scenario order.
     pub thresholds: Vec<ThresholdResult>,
+    /// Seed of the run's random schedule; shards of one run share it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
+    /// When a shard started later than the shared `started_at`: the moment
+    /// it really started, RFC 3339 in UTC to the millisecond.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actual_start: Option<String>,
 }
 
 /// Virtual-client figures.
@@ -184,6 +191,8 @@ pub fn summarize(info: &RunInfo, data: &RunData) -> Summary {
         unknown_events: counters.unknown_events,
         warnings: warnings(info, data),
         thresholds: Vec::new(),
+        seed: None,
+        actual_start: None,
     }
 }
 
@@ -275,6 +284,11 @@ fn round6(value: f64) -> f64 {
 /// `2026-12-03T18:00:00Z`.
 pub fn utc_seconds(time: SystemTime) -> String {
     humantime::format_rfc3339_seconds(time).to_string()
+}
+
+/// `2026-12-03T18:00:00.250Z`.
+pub fn utc_millis(time: SystemTime) -> String {
+    humantime::format_rfc3339_millis(time).to_string()
 }
 
 #[cfg(test)]

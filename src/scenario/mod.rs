@@ -11,6 +11,7 @@ mod model;
 mod overrides;
 mod plan;
 mod read;
+mod segment;
 pub(crate) mod suggest;
 mod to_toml;
 mod values;

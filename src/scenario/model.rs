@@ -13,6 +13,8 @@ use serde_json::{Map, Value};
 
 use crate::api::{ApiVersion, Endpoint};
 
+pub use super::segment::{Segment, SegmentError};
+
 /// A whole run description.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Scenario {
@@ -100,6 +102,13 @@ pub struct Load {
     /// After the last stage: how long running chats may finish before the
     /// rest are ended with `chat_session_end`.
     pub grace: Duration,
+    /// The part of the load this process runs when a run is spread over
+    /// several; [`Segment::WHOLE`] for all of it.
+    pub segment: Segment,
+    /// Seed of the run's random schedule (Poisson arrivals, think times).
+    /// Every shard must use the same one for their arrivals to partition
+    /// the whole run's; `None` derives it from the scenario itself.
+    pub seed: Option<u64>,
 }
 
 impl Load {

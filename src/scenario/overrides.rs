@@ -24,6 +24,11 @@ pub(crate) fn apply(scenario: &mut Scenario, args: &RunArgs) -> anyhow::Result<(
     if let Some(text) = &args.duration {
         set_duration(scenario, text)?;
     }
+    if let Some(text) = &args.segment {
+        scenario.load.segment = text
+            .parse()
+            .map_err(|err| usage(format!("--segment: {err}")))?;
+    }
     Ok(())
 }
 
@@ -230,5 +235,41 @@ mod tests {
         assert_eq!(s.target.http, crate::scenario::HttpVersion::Http2);
         assert!(s.target.insecure);
         assert_eq!(s.target.ca_cert, Some(PathBuf::from("ca.pem")));
+    }
+
+    #[test]
+    fn the_segment_flag_overrides_the_file_and_is_checked() {
+        let text = crate::scenario::QUICKSTART.replace(
+            "grace = \"5s\"",
+            "grace = \"5s\"\nsegment = \"1/2\"\nseed = 9",
+        );
+        let mut s = crate::scenario::parse(&text, "q").unwrap();
+        assert_eq!(s.load.segment.to_string(), "1/2");
+        assert_eq!(s.load.seed, Some(9));
+        let args = RunArgs {
+            segment: Some("3/4".into()),
+            ..RunArgs::default()
+        };
+        apply(&mut s, &args).unwrap();
+        assert_eq!(s.load.segment.to_string(), "3/4");
+
+        // The resolved file describes the whole run: the seed stays, the
+        // segment does not.
+        let again = crate::scenario::parse(&s.to_toml(), "again").unwrap();
+        assert_eq!(
+            (again.load.seed, again.load.segment.is_whole()),
+            (Some(9), true)
+        );
+
+        let args = RunArgs {
+            segment: Some("4/3".into()),
+            ..RunArgs::default()
+        };
+        let err = apply(&mut s, &args).unwrap_err();
+        assert!(is_usage(&err));
+        assert!(
+            err.to_string().starts_with("--segment: segment \"4/3\""),
+            "{err}"
+        );
     }
 }

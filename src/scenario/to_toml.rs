@@ -94,6 +94,11 @@ fn write_load(out: &mut String, load: &Load) {
         }
     }
     line(out, "grace", duration(load.grace));
+    // The segment is left out on purpose: the file describes the whole run,
+    // so a shard's copy, or a merge's, runs all of it again.
+    if let Some(seed) = load.seed {
+        line(out, "seed", seed);
+    }
 }
 
 fn write_conversation(out: &mut String, c: &Conversation) {

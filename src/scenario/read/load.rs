@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use super::table::{Field, Read, Section};
 use crate::scenario::location::Diag;
-use crate::scenario::model::{Arrival, DurationRange, Load, LoadModel, Stage};
+use crate::scenario::model::{
+    Arrival, DurationRange, Load, LoadModel, Segment, SegmentError, Stage,
+};
 
 const KEYS: &[&str] = &[
     "model",
@@ -17,6 +19,8 @@ const KEYS: &[&str] = &[
     "arrival",
     "max_clients",
     "grace",
+    "segment",
+    "seed",
 ];
 const STAGE_KEYS: &[&str] = &["duration", "clients", "rate"];
 
@@ -66,11 +70,19 @@ pub(crate) fn read(field: Field<'_, '_>) -> Read<Load> {
         .map(|f| f.duration())
         .transpose()?
         .unwrap_or(DEFAULT_GRACE);
+    let segment = s.get("segment").map(|f| segment(&f)).transpose()?;
+    let seed = s.get("seed").map(|f| f.count()).transpose()?;
     Ok(Load {
         model,
         stages,
         grace,
+        segment: segment.unwrap_or_default(),
+        seed,
     })
+}
+
+fn segment(f: &Field<'_, '_>) -> Read<Segment> {
+    f.str()?.parse().map_err(|err: SegmentError| f.error(err))
 }
 
 fn explicit_model(f: &Field<'_, '_>, kind: Kind) -> Read<bool> {

@@ -1,0 +1,506 @@
+//! Runs spread over shards: one scenario run whole and as three segments
+//! against one mock, the exact merge of interval logs, rates over the
+//! union of wall-clock spans, the refusals, and the Kubernetes manifests.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use chatload::api::Endpoint;
+use chatload::engine::{self, RunOptions};
+use chatload::exit::is_usage;
+use chatload::metrics::hlog::{parse_hlog, start_time, write_hlog};
+use chatload::metrics::{Harvester, Outcome, RunData, WorkerMetrics};
+use chatload::mock::{MockConfig, StatsSnapshot, start_embedded};
+use chatload::report::merge::{self, Shard, merge_shards, shard::parse_timeline};
+use chatload::report::timeline::render_timeline;
+use chatload::report::{RunInfo, Summary, summarize, write_results};
+use chatload::scenario;
+use hdrhistogram::Histogram;
+use proptest::prelude::*;
+
+/// Closed model, 9 clients from the first instant for 2 s. The pause is
+/// longer than the run, so each client makes exactly one chat and the plan
+/// is exact: 9 clients, 9 chats.
+fn scenario_text(url: &str) -> String {
+    format!(
+        r#"
+name = "it-shards"
+
+[target]
+url = "{url}"
+
+[load]
+model = "closed"
+stages = [{{ duration = "0s", clients = 9 }}, {{ duration = "2s", clients = 9 }}]
+pause = "30s"
+grace = "2s"
+
+[conversation]
+messages = {{ count = "1", think = "20ms", length = "10" }}
+typing = false
+receipts = false
+agent_timeout = "5s"
+"#
+    )
+}
+
+fn run(text: &str, out: PathBuf, segment: Option<&str>, start_at: Option<SystemTime>) -> Summary {
+    let mut scenario = scenario::parse(text, "shards.toml").expect("scenario parses");
+    if let Some(segment) = segment {
+        scenario.load.segment = segment.parse().expect("segment parses");
+    }
+    let options = RunOptions {
+        out: Some(out),
+        quiet: true,
+        workers: Some(2),
+        start_at,
+        ..RunOptions::default()
+    };
+    engine::run(scenario, &options)
+        .expect("run completes")
+        .summary
+}
+
+/// GET /mock/stats over a bare HTTP/1.1 connection.
+async fn mock_stats(url: &str) -> StatsSnapshot {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let address = url.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    let request = "GET /mock/stats HTTP/1.1\r\nHost: mock\r\nConnection: close\r\n\r\n";
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).await.unwrap();
+    let (_, body) = answer.split_once("\r\n\r\n").expect("an HTTP answer");
+    serde_json::from_str(body).expect("stats are JSON")
+}
+
+#[test]
+fn three_segments_add_up_to_one_whole_run_with_no_client_shared() {
+    let tmp = tempfile::tempdir().unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let mock = runtime
+        .block_on(start_embedded(MockConfig::default(), false))
+        .unwrap();
+    let text = scenario_text(&mock.url);
+
+    let whole = run(&text, tmp.path().join("whole"), None, None);
+    let after_whole = runtime.block_on(mock_stats(&mock.url));
+
+    let start_at = SystemTime::now() + Duration::from_millis(1500);
+    let dirs: Vec<PathBuf> = (1..=3).map(|k| tmp.path().join(format!("s{k}"))).collect();
+    let shards: Vec<Summary> = std::thread::scope(|scope| {
+        let handles: Vec<_> = dirs
+            .iter()
+            .enumerate()
+            .map(|(i, dir)| {
+                let (text, segment) = (&text, format!("{}/3", i + 1));
+                scope.spawn(move || run(text, dir.clone(), Some(&segment), Some(start_at)))
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let after_shards = runtime.block_on(mock_stats(&mock.url));
+    runtime.block_on(mock.stop());
+
+    // The plan, whole and summed over the shards.
+    assert_eq!(
+        (whole.clients.started, whole.chats.started),
+        (9, 9),
+        "{whole:#?}"
+    );
+    for (k, shard) in shards.iter().enumerate() {
+        assert_eq!(shard.segment, format!("{}/3", k + 1));
+        assert_eq!(shard.clients.started, 3, "{shard:#?}");
+        assert_eq!(shard.started_at, shards[0].started_at);
+        assert_eq!(shard.seed, shards[0].seed);
+    }
+
+    // Every client the mock saw was new: none repeats across the shards.
+    assert_eq!(after_whole.distinct_clients, 9);
+    assert_eq!(
+        after_shards.distinct_clients - after_whole.distinct_clients,
+        9
+    );
+    assert_eq!(after_shards.chats_created - after_whole.chats_created, 9);
+
+    let out = tmp.path().join("merged");
+    let merged = merge::merge(&dirs, &out).expect("merge succeeds");
+    let summary = merged.summary;
+    assert_eq!(summary.segment, "1,2,3/3");
+    assert_eq!(summary.clients.started, whole.clients.started);
+    assert_eq!(summary.chats.started, whole.chats.started);
+    assert_eq!(summary.endpoints["request_chat"].count, 9, "{summary:#?}");
+    assert!(!summary.warnings.iter().any(|w| w.contains("missing")));
+    for file in [
+        "summary.json",
+        "latency.hlog",
+        "timeline.csv",
+        "scenario.toml",
+    ] {
+        assert!(out.join(file).is_file(), "{file}");
+    }
+}
+
+/// A shard of one endpoint's samples (microseconds), `seconds` long, all
+/// samples in its first second, started at `started_at`.
+fn shard(name: &str, segment: &str, started_at: SystemTime, seconds: u64, us: &[u64]) -> Shard {
+    let mut harvester = Harvester::new(started_at);
+    let mut worker = WorkerMetrics::new();
+    let now = Instant::now();
+    for &value in us {
+        let done = now + Duration::from_micros(value);
+        worker.record_request(Endpoint::RequestChat, now, now, done, Outcome::Status(200));
+        worker.client_started();
+    }
+    for second in 0..seconds {
+        harvester.add_interval(second, Duration::from_secs(1), worker.take());
+    }
+    let data = harvester.finish();
+    let info = RunInfo {
+        scenario: name.into(),
+        target: "http://127.0.0.1:1".into(),
+        started_at,
+        duration: Duration::from_secs(seconds),
+        segment: segment.into(),
+        insecure: false,
+        http: "auto".into(),
+        connections: "shared".into(),
+        scenario_toml: format!(
+            "name = \"{name}\"\n[load]\nstages = [{{ duration = \"3s\", clients = 1 }}]\n"
+        ),
+    };
+    as_shard(
+        &info,
+        &data,
+        PathBuf::from(format!("results/{name}-{segment}")),
+    )
+}
+
+/// What `read_shard` would find had `write_results` written the run.
+fn as_shard(info: &RunInfo, data: &RunData, dir: PathBuf) -> Shard {
+    let mut hlog = Vec::new();
+    write_hlog(&mut hlog, data.started_at, &data.hlog).unwrap();
+    Shard {
+        dir,
+        summary: summarize(info, data),
+        started_at: start_time(&hlog).unwrap(),
+        intervals: parse_hlog(&hlog).unwrap(),
+        rows: parse_timeline(&render_timeline(data)).unwrap(),
+        scenario_toml: info.scenario_toml.clone(),
+    }
+}
+
+fn recorded(histogram: &Histogram<u64>) -> Vec<(u64, u64)> {
+    histogram
+        .iter_recorded()
+        .map(|v| (v.value_iterated_to(), v.count_at_value()))
+        .collect()
+}
+
+fn at(seconds: u64) -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs(1_796_320_800 + seconds)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    #[test]
+    fn the_merge_of_two_logs_is_the_histogram_of_all_their_values(
+        a in prop::collection::vec(1u64..50_000_000, 1..200),
+        b in prop::collection::vec(1u64..50_000_000, 1..200),
+    ) {
+        let shards = [
+            shard("p", "1/2", at(0), 1, &a),
+            shard("p", "2/2", at(0), 1, &b),
+        ];
+        let (_, data, summary) = merge_shards(&shards).unwrap();
+
+        let mut all = Histogram::<u64>::new(3).unwrap();
+        all.auto(true);
+        for &value in a.iter().chain(&b) {
+            all.record(value).unwrap();
+        }
+        let merged = data.totals.endpoint(Endpoint::RequestChat).unwrap();
+        let response = merged.response.histogram().unwrap();
+        prop_assert_eq!(recorded(response), recorded(&all));
+        prop_assert_eq!(response.len(), (a.len() + b.len()) as u64);
+        prop_assert_eq!(summary.clients.started, (a.len() + b.len()) as u64);
+    }
+}
+
+#[test]
+fn merging_in_any_order_gives_the_same_result() {
+    let shards = [
+        shard("o", "1/3", at(0), 3, &[10, 20, 30_000]),
+        shard("o", "2/3", at(0), 2, &[5, 7_000_000]),
+        shard("o", "3/3", at(1), 3, &[400, 400, 401]),
+    ];
+    let orders = [[0, 1, 2], [2, 1, 0], [1, 2, 0]];
+    let results: Vec<String> = orders
+        .iter()
+        .map(|order| {
+            let picked: Vec<Shard> = order.iter().map(|&i| shards[i].clone()).collect();
+            let (_, data, summary) = merge_shards(&picked).unwrap();
+            format!(
+                "{}{}",
+                serde_json::to_string(&summary).unwrap(),
+                render_timeline(&data)
+            )
+        })
+        .collect();
+    assert_eq!(results[0], results[1]);
+    assert_eq!(results[0], results[2]);
+}
+
+#[test]
+fn rates_are_taken_over_the_union_of_the_wall_clock_spans() {
+    // A runs [0 s, 3 s), B [1 s, 4 s): together 4 s, not 3 s nor 6 s.
+    let a = shard("u", "1/2", at(0), 3, &[1_000; 30]);
+    let b = shard("u", "2/2", at(1), 3, &[2_000; 30]);
+    let (info, data, summary) = merge_shards(&[a, b]).unwrap();
+
+    assert_eq!(info.started_at, at(0));
+    assert_eq!(summary.duration_s, 4.0);
+    assert_eq!(summary.requests.count, 60);
+    assert_eq!(summary.requests.rps, 15.0);
+    assert_eq!(summary.endpoints["request_chat"].rps, 15.0);
+
+    // B's first second is the merged run's second 1.
+    let per_second: Vec<(u64, u64)> = data
+        .intervals
+        .iter()
+        .map(|r| (r.index, r.requests))
+        .collect();
+    assert_eq!(per_second, [(0, 30), (1, 30), (2, 0), (3, 0)]);
+}
+
+#[test]
+fn shards_of_different_runs_or_the_same_segment_are_refused() {
+    let one = shard("first", "1/2", at(0), 1, &[1]);
+    let other = shard("second", "2/2", at(0), 1, &[1]);
+    let err = merge_shards(&[one.clone(), other.clone()]).unwrap_err();
+    assert!(is_usage(&err));
+    let message = err.to_string();
+    assert!(
+        message.contains(&one.dir.display().to_string()),
+        "{message}"
+    );
+    assert!(
+        message.contains(&other.dir.display().to_string()),
+        "{message}"
+    );
+
+    let mut twin = one.clone();
+    twin.dir = PathBuf::from("results/twin");
+    let err = merge_shards(&[one.clone(), twin]).unwrap_err();
+    assert!(err.to_string().contains("both segment 1/2"), "{err}");
+
+    let wider = shard("first", "2/3", at(0), 1, &[1]);
+    let err = merge_shards(&[one, wider]).unwrap_err();
+    assert!(
+        err.to_string().contains("merge only the shards of one run"),
+        "{err}"
+    );
+}
+
+#[test]
+fn missing_segments_are_warned_about_and_the_rest_merged() {
+    let shards = [
+        shard("m", "1/3", at(0), 1, &[1, 2]),
+        shard("m", "3/3", at(0), 1, &[3]),
+    ];
+    let (_, _, summary) = merge_shards(&shards).unwrap();
+    assert_eq!(summary.segment, "1,3/3");
+    assert_eq!(summary.requests.count, 3);
+    assert!(
+        summary.warnings[0].starts_with("segment 2/3 missing"),
+        "{:?}",
+        summary.warnings
+    );
+}
+
+fn write_shard(root: &Path, name: &str, segment: &str) -> PathBuf {
+    let shard = shard(name, segment, at(0), 1, &[1_000]);
+    let dir = root.join(format!("{name}-{}", segment.replace('/', "of")));
+    let mut harvester = Harvester::new(at(0));
+    let mut worker = WorkerMetrics::new();
+    worker.client_started();
+    harvester.add_interval(0, Duration::from_secs(1), worker.take());
+    let info = RunInfo {
+        scenario: name.into(),
+        target: shard.summary.target.clone(),
+        started_at: at(0),
+        duration: Duration::from_secs(1),
+        segment: segment.into(),
+        insecure: false,
+        http: "auto".into(),
+        connections: "shared".into(),
+        scenario_toml: shard.scenario_toml.clone(),
+    };
+    let data = harvester.finish();
+    write_results(&dir, &info, &data, &summarize(&info, &data)).unwrap();
+    dir
+}
+
+#[test]
+fn the_merge_command_exits_2_naming_both_directories_of_different_runs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let a = write_shard(tmp.path(), "alpha", "1/2");
+    let b = write_shard(tmp.path(), "beta", "2/2");
+    let output = Command::new(env!("CARGO_BIN_EXE_chatload"))
+        .arg("merge")
+        .args([&a, &b])
+        .arg("--out")
+        .arg(tmp.path().join("merged"))
+        .output()
+        .unwrap();
+
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains(&a.display().to_string()), "{stderr}");
+    assert!(stderr.contains(&b.display().to_string()), "{stderr}");
+    assert!(!tmp.path().join("merged").exists());
+
+    let c = write_shard(tmp.path(), "alpha", "2/2");
+    let output = Command::new(env!("CARGO_BIN_EXE_chatload"))
+        .args(["merge", "--json", "--out"])
+        .arg(tmp.path().join("merged"))
+        .args([&a, &c])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let summary: Summary = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(
+        (summary.segment.as_str(), summary.clients.started),
+        ("1,2/2", 2)
+    );
+}
+
+fn manifest(name: &str) -> serde_yaml_ng::Value {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("deploy/kubernetes")
+        .join(name);
+    let text = std::fs::read_to_string(&path).unwrap();
+    serde_yaml_ng::from_str(&text).unwrap_or_else(|err| panic!("{}: {err}", path.display()))
+}
+
+/// The first container of a Job or Pod.
+fn container(object: &serde_yaml_ng::Value) -> &serde_yaml_ng::Value {
+    let pod = match object["kind"].as_str() {
+        Some("Job") => &object["spec"]["template"]["spec"],
+        _ => &object["spec"],
+    };
+    &pod["containers"][0]
+}
+
+/// The value source of an environment variable: its literal value or the
+/// `valueFrom` mapping.
+fn env<'a>(container: &'a serde_yaml_ng::Value, name: &str) -> &'a serde_yaml_ng::Value {
+    let vars = container["env"].as_sequence().expect("an env list");
+    let var = vars.iter().find(|v| v["name"] == name);
+    let var = var.unwrap_or_else(|| panic!("no {name} in the container's env"));
+    if var["value"].is_null() {
+        &var["valueFrom"]
+    } else {
+        &var["value"]
+    }
+}
+
+fn script(container: &serde_yaml_ng::Value) -> &str {
+    container["args"][0].as_str().expect("a shell script")
+}
+
+fn claim(object: &serde_yaml_ng::Value, mount: &str) -> (String, String) {
+    let pod = &object["spec"]["template"]["spec"];
+    let mounts = container(object)["volumeMounts"].as_sequence().unwrap();
+    let mounted = mounts.iter().find(|m| m["mountPath"] == mount).unwrap();
+    let volumes = pod["volumes"].as_sequence().unwrap();
+    let volume = volumes
+        .iter()
+        .find(|v| v["name"] == mounted["name"])
+        .unwrap();
+    let claim = volume["persistentVolumeClaim"]["claimName"]
+        .as_str()
+        .unwrap();
+    (mount.to_owned(), claim.to_owned())
+}
+
+#[test]
+fn the_indexed_job_wires_index_segment_count_and_start_consistently() {
+    let job = manifest("run-job.yaml");
+    let spec = &job["spec"];
+    let shard = container(&job);
+    assert_eq!(spec["completionMode"], "Indexed");
+
+    let shards: u64 = env(shard, "SHARDS").as_str().unwrap().parse().unwrap();
+    assert_eq!(spec["completions"].as_u64(), Some(shards));
+    assert_eq!(spec["parallelism"].as_u64(), Some(shards));
+
+    // The 0-based pod index becomes the 1-based segment of SHARDS.
+    let index = &env(shard, "JOB_COMPLETION_INDEX")["fieldRef"]["fieldPath"];
+    let annotation = "metadata.annotations['batch.kubernetes.io/job-completion-index']";
+    assert_eq!(index.as_str(), Some(annotation));
+    let run = script(shard);
+    assert!(run.contains("K=$((JOB_COMPLETION_INDEX + 1))"), "{run}");
+    assert!(run.contains("--segment \"$K/$SHARDS\""), "{run}");
+    let segments: Vec<scenario::Segment> = (0..shards)
+        .map(|index| format!("{}/{shards}", index + 1).parse().unwrap())
+        .collect();
+    assert!(
+        segments
+            .iter()
+            .enumerate()
+            .all(|(i, s)| s.index() == i as u64)
+    );
+
+    // Every pod reads the same start from the same ConfigMap key.
+    assert!(run.contains("--start-at \"$START_AT\""), "{run}");
+    let start = &env(shard, "START_AT")["configMapKeyRef"];
+    let run_config = manifest("run-configmap.yaml");
+    assert_eq!(start["name"], run_config["metadata"]["name"]);
+    let start_at = run_config["data"][start["key"].as_str().unwrap()]
+        .as_str()
+        .unwrap();
+    engine::segment::parse_start_at(start_at).expect("the placeholder start parses");
+}
+
+#[test]
+fn the_shards_read_the_scenario_configmap_and_the_merge_reads_their_volume() {
+    let job = manifest("run-job.yaml");
+    let merge = manifest("merge-job.yaml");
+    let (shard, merger) = (container(&job), container(&merge));
+
+    let scenario_map = manifest("scenario-configmap.yaml");
+    let text = scenario_map["data"]["scenario.toml"].as_str().unwrap();
+    scenario::parse(text, "scenario-configmap.yaml").expect("the shipped scenario is valid");
+    let volumes = job["spec"]["template"]["spec"]["volumes"]
+        .as_sequence()
+        .unwrap();
+    assert!(
+        volumes
+            .iter()
+            .any(|v| v["configMap"]["name"] == scenario_map["metadata"]["name"])
+    );
+    assert!(script(shard).contains("run /scenario/scenario.toml"));
+
+    let results = claim(&job, "/results");
+    assert_eq!(claim(&merge, "/results"), results);
+    assert_eq!(
+        results.1,
+        manifest("results-pvc.yaml")["metadata"]["name"]
+            .as_str()
+            .unwrap()
+    );
+    assert_eq!(env(shard, "RUN_ID"), env(merger, "RUN_ID"));
+    assert!(script(shard).contains("--out \"/results/$RUN_ID/segment-$K\""));
+    let merging = script(merger);
+    assert!(
+        merging.contains("chatload merge /results/\"$RUN_ID\"/segment-*"),
+        "{merging}"
+    );
+    assert!(
+        merging.contains("--out \"/results/$RUN_ID/merged\""),
+        "{merging}"
+    );
+}
