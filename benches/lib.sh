@@ -35,6 +35,7 @@ build_chatload() {
 make_cert() {
   openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=127.0.0.1" \
     -addext "subjectAltName=IP:127.0.0.1,DNS:localhost" \
+    -addext "basicConstraints=critical,CA:FALSE" \
     -keyout "$WORK/key.pem" -out "$WORK/cert.pem" 2>/dev/null
 }
 

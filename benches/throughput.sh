@@ -38,7 +38,7 @@ run_wrk() {
 }
 
 run_oha() {
-  taskset -c 0 oha --no-tui -j -z "${SECONDS_PER_ROUND}s" -c "$CONNS" --insecure \
+  taskset -c 0 oha --no-tui --output-format json -z "${SECONDS_PER_ROUND}s" -c "$CONNS" --insecure \
     --http-version 1.1 -H "$AUTH" -H "User-Agent: MobileClient" -H "Cache-Control: no-cache" \
     "$1$PATH_Q" | python3 -c 'import json,sys; print(json.load(sys.stdin)["summary"]["requestsPerSec"])'
 }
