@@ -360,12 +360,7 @@ fn default_workers() -> usize {
 /// Open files the run may need: a connection per active client (long polls
 /// hold one each over HTTP/1.1), with room for the rest.
 fn wanted_files(scenario: &Scenario) -> u64 {
-    let peak = scenario
-        .load
-        .stages
-        .iter()
-        .map(|s| s.target)
-        .fold(0.0, f64::max);
+    let peak = scenario.load.peak();
     let clients = match scenario.load.model {
         scenario::LoadModel::Closed { .. } => peak as u64,
         scenario::LoadModel::Open { max_clients, .. } => max_clients,

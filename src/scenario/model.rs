@@ -116,6 +116,11 @@ impl Load {
     pub fn duration(&self) -> Duration {
         self.stages.iter().map(|s| s.duration).sum()
     }
+
+    /// The largest stage value: peak clients, or peak chats per second.
+    pub fn peak(&self) -> f64 {
+        self.stages.iter().map(|s| s.target).fold(0.0, f64::max)
+    }
 }
 
 /// The two load models.

@@ -102,12 +102,7 @@ fn set_duration(scenario: &mut Scenario, text: &str) -> anyhow::Result<()> {
         )));
     }
 
-    let peak = scenario
-        .load
-        .stages
-        .iter()
-        .map(|s| s.target)
-        .fold(0.0, f64::max);
+    let peak = scenario.load.peak();
     scenario.load.stages = vec![
         Stage {
             duration: Duration::ZERO,

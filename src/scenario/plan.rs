@@ -144,7 +144,7 @@ fn stages(out: &mut String, s: &Scenario, unit: &str) {
 }
 
 fn peak(out: &mut String, s: &Scenario) {
-    let peak = s.load.stages.iter().map(|st| st.target).fold(0.0, f64::max);
+    let peak = s.load.peak();
     match s.load.model {
         LoadModel::Closed { .. } => row(out, "peak", &format!("{} clients", number(peak))),
         LoadModel::Open { max_clients, .. } => {
