@@ -153,11 +153,24 @@ pub fn run(scenario: Scenario, options: &RunOptions) -> anyhow::Result<RunOutcom
     runtime.block_on(target.stop());
 
     info.duration = elapsed;
+    finish(dir, &info, harvester, &shard, &thresholds)
+}
+
+/// Summarises a finished run, judges its thresholds and writes its results
+/// directory, report included.
+fn finish(
+    dir: PathBuf,
+    info: &RunInfo,
+    harvester: Harvester,
+    shard: &segment::ShardRecord,
+    thresholds: &[thresholds::Threshold],
+) -> anyhow::Result<RunOutcome> {
     let data = harvester.finish();
-    let mut summary = report::summarize(&info, &data);
+    let mut summary = report::summarize(info, &data);
     shard.annotate(&mut summary);
-    summary.thresholds = thresholds::evaluate(&thresholds, &summary);
-    report::write_results(&dir, &info, &data, &summary)
+    summary.thresholds = thresholds::evaluate(thresholds, &summary);
+
+    report::write_results(&dir, info, &data, &summary)
         .with_context(|| format!("writing results to {}", dir.display()))?;
     report::html::write_report(&dir)
         .with_context(|| format!("writing the HTML report to {}", dir.display()))?;
