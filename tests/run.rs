@@ -1,6 +1,7 @@
 //! `chatload run` end to end, in process, against the mock on loopback.
 
 use std::path::Path;
+use std::time::Duration;
 
 use chatload::engine::{self, RunOptions};
 use chatload::scenario;
@@ -175,4 +176,67 @@ probe = "availability"
     let (_, summary) = run_text(text, tmp.path());
     assert!(count(&summary, "availability") > 100, "{summary:#}");
     assert_eq!(count(&summary, "request_chat"), 0, "{summary:#}");
+}
+
+#[test]
+fn clients_keep_one_chat_and_one_poll_each_under_their_own_uuid() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let config = chatload::mock::MockConfig {
+        reply_delay: chatload::scenario::DurationRange::fixed(Duration::from_millis(10)),
+        poll_hold: Duration::from_secs(1),
+        ..Default::default()
+    };
+    let mock = runtime
+        .block_on(chatload::mock::start_embedded(config, false))
+        .unwrap();
+
+    let text = format!(
+        r#"
+name = "it-rules"
+[target]
+url = "{}"
+[load]
+stages = [{{ duration = "0s", clients = 16 }}, {{ duration = "2s", clients = 16 }}]
+pause = "20ms"
+grace = "3s"
+[conversation]
+messages = {{ count = "2", think = "20ms", length = "10" }}
+agent_timeout = "5s"
+"#,
+        mock.url
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    let (_, summary) = run_text(&text, tmp.path());
+    let stats = runtime.block_on(mock_stats(&mock.stats_url()));
+    runtime.block_on(mock.stop());
+
+    // One chat at a time per client, and never a second poll on a chat
+    // (the mock would answer 429 with 5509).
+    assert_eq!(stats["max_chats_per_client"], 1, "{stats}");
+    let polls = &summary["endpoints"]["poll_events"]["status"];
+    assert!(polls.get("429").is_none(), "{summary:#}");
+    assert_eq!(
+        summary["errors"]["http_4xx"].as_u64(),
+        Some(0),
+        "{summary:#}"
+    );
+
+    // Every client had its own clientId, and each was a UUID.
+    let clients = summary["clients"]["started"].as_u64().unwrap();
+    assert_eq!(stats["distinct_clients"].as_u64(), Some(clients), "{stats}");
+    assert_eq!(stats["uuid_clients"].as_u64(), Some(clients), "{stats}");
+}
+
+/// The mock's counters, read over plain HTTP with a raw request.
+async fn mock_stats(url: &str) -> Value {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let rest = url.strip_prefix("http://").expect("a plain mock");
+    let (authority, path) = rest.split_once('/').expect("a path");
+    let mut stream = tokio::net::TcpStream::connect(authority).await.unwrap();
+    let request = format!("GET /{path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.unwrap();
+    let body = response.split_once("\r\n\r\n").expect("a body").1;
+    serde_json::from_str(body).expect("stats are JSON")
 }

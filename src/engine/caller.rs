@@ -121,6 +121,26 @@ impl Caller {
         path: &str,
         body: Body,
     ) -> Reply {
+        self.exchange(endpoint, intended, path, body, None).await
+    }
+
+    /// A long poll of `path`. `ending` is the chat's flag that the customer
+    /// is ending it: a 404 that arrives once it is set is the poll having
+    /// crossed the end, not a failure.
+    pub async fn poll(&self, intended: Instant, path: &str, ending: &Cell<bool>) -> Reply {
+        let endpoint = Endpoint::PollEvents;
+        self.exchange(endpoint, intended, path, Body::empty(), Some(ending))
+            .await
+    }
+
+    async fn exchange(
+        &self,
+        endpoint: Endpoint,
+        intended: Instant,
+        path: &str,
+        body: Body,
+        ended_by_us: Option<&Cell<bool>>,
+    ) -> Reply {
         let method = match endpoint.verb() {
             Verb::Get => Method::GET,
             Verb::Post => Method::POST,
@@ -133,6 +153,9 @@ impl Caller {
             .send(method, &path_and_query, &headers, body.bytes)
             .await;
         let (sent, done, pool_wait, outcome) = match &result {
+            Ok(ex) if ex.status == 404 && ended_by_us.is_some_and(Cell::get) => {
+                (ex.sent, ex.done, ex.pool_wait, Outcome::AfterEnd(ex.status))
+            }
             Ok(ex) => (ex.sent, ex.done, ex.pool_wait, Outcome::Status(ex.status)),
             Err(err) => (err.sent, err.done, err.pool_wait, Outcome::Error(err.kind)),
         };

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::caller::{Body, Caller, Reply};
+use super::caller::{Caller, Reply};
 use super::chat_view::{ChatView, ServerEnd};
 use crate::api::{Endpoint, EventsBody, ServerEvent};
 
@@ -22,9 +22,7 @@ pub async fn poll_loop(caller: Rc<Caller>, view: Rc<ChatView>) {
     let mut intended = Instant::now();
 
     while view.ended.get().is_none() && !view.closing.get() {
-        let reply = caller
-            .call(Endpoint::PollEvents, intended, &path, Body::empty())
-            .await;
+        let reply = caller.poll(intended, &path, &view.closing).await;
         let at = Instant::now();
         match reply {
             Reply::Response(ex) if ex.status == 200 => {

@@ -49,7 +49,7 @@ impl EndpointStats {
         self.response.record(response);
         self.service.record(service);
 
-        if let Outcome::Status(status) = outcome {
+        if let Outcome::Status(status) | Outcome::AfterEnd(status) = outcome {
             self.by_status[status_slot(status)] += 1;
         }
         if let Some(kind) = outcome.error_kind() {

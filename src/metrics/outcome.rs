@@ -62,6 +62,10 @@ pub enum Outcome {
     /// A response arrived with this HTTP status. A 4xx or 5xx one also
     /// counts as an `http_4xx` or `http_5xx` error.
     Status(u16),
+    /// A 404 for a chat the client had itself just ended: a poll that
+    /// crossed the customer's `chat_session_end` on its way. Counted under
+    /// its status, not as an error, since every real client meets it too.
+    AfterEnd(u16),
     /// No usable response.
     Error(ErrorKind),
 }
@@ -72,7 +76,7 @@ impl Outcome {
         match self {
             Outcome::Status(400..=499) => Some(ErrorKind::Http4xx),
             Outcome::Status(500..=599) => Some(ErrorKind::Http5xx),
-            Outcome::Status(_) => None,
+            Outcome::Status(_) | Outcome::AfterEnd(_) => None,
             Outcome::Error(kind) => Some(kind),
         }
     }

@@ -8,6 +8,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::{Deserialize, Serialize};
 
+use super::store::ClientKey;
+
 /// Path of the counters, outside the API prefix so no client mistakes it
 /// for a method.
 pub const STATS_PATH: &str = "/mock/stats";
@@ -22,6 +24,7 @@ pub(crate) struct Stats {
     pub events_sent: AtomicU64,
     pub max_chats_per_client: AtomicU64,
     pub distinct_clients: AtomicU64,
+    pub uuid_clients: AtomicU64,
     /// Hashes of the clients that ever made a chat. Eight bytes a client
     /// rather than the key itself; a collision among a few million 64-bit
     /// hashes is too rare to matter for a count.
@@ -51,6 +54,10 @@ pub struct StatsSnapshot {
     /// Different clients that have made at least one chat since start.
     #[serde(default)]
     pub distinct_clients: u64,
+    /// Of those, the ones whose `clientId` is a UUID, as the API asks of
+    /// real clients.
+    #[serde(default)]
+    pub uuid_clients: u64,
 }
 
 impl Stats {
@@ -65,7 +72,7 @@ impl Stats {
     }
 
     /// Counts `client` among the distinct clients if it is new.
-    pub fn client_seen(&self, client: &impl Hash) {
+    pub fn client_seen(&self, client: &ClientKey) {
         let mut hasher = DefaultHasher::new();
         client.hash(&mut hasher);
         let new = match self.seen_clients.lock() {
@@ -76,6 +83,9 @@ impl Stats {
         };
         if new {
             Stats::up(&self.distinct_clients);
+            if uuid::Uuid::parse_str(client.client_id()).is_ok() {
+                Stats::up(&self.uuid_clients);
+            }
         }
     }
 
@@ -90,6 +100,7 @@ impl Stats {
             events_sent: read(&self.events_sent),
             max_chats_per_client: read(&self.max_chats_per_client),
             distinct_clients: read(&self.distinct_clients),
+            uuid_clients: read(&self.uuid_clients),
         }
     }
 }
@@ -115,9 +126,11 @@ mod tests {
     #[test]
     fn a_client_is_counted_once_however_many_chats_it_makes() {
         let stats = Stats::default();
-        stats.client_seen(&"a");
-        stats.client_seen(&"b");
-        stats.client_seen(&"a");
-        assert_eq!(stats.snapshot().distinct_clients, 2);
+        let uuid = "3f2c9a1e-2d4b-4c7e-9f00-1a2b3c4d5e6f";
+        stats.client_seen(&ClientKey::new("t", "app", uuid));
+        stats.client_seen(&ClientKey::new("t", "app", "not-a-uuid"));
+        stats.client_seen(&ClientKey::new("t", "app", uuid));
+        let snapshot = stats.snapshot();
+        assert_eq!((snapshot.distinct_clients, snapshot.uuid_clients), (2, 1));
     }
 }

@@ -23,6 +23,11 @@ impl ClientKey {
     pub fn new(tenant: &str, app_id: &str, client_id: &str) -> ClientKey {
         ClientKey(Arc::new((tenant.into(), app_id.into(), client_id.into())))
     }
+
+    /// The client's `clientId` (`WebChat` clients carry their cookie's id).
+    pub fn client_id(&self) -> &str {
+        &self.0.2
+    }
 }
 
 /// A map split into independently locked shards.
