@@ -7,17 +7,22 @@
 //! exchange and reading the whole body. The pool is in `pool.rs`; this
 //! file turns one request into an [`Exchange`] or a [`TransportError`].
 
+use std::cell::RefCell;
+use std::future::{Future, poll_fn};
+use std::pin::pin;
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
 use http::response;
-use http::uri::PathAndQuery;
-use http::{HeaderMap, Method};
+use http::uri::{InvalidUri, PathAndQuery};
+use http::{HeaderMap, Method, Request, Response};
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
 
 use super::classify;
+use super::dial::ReqBody;
 use super::exchange::now;
 use super::lease::{Checkout, Live};
 use super::pool::Pool;
@@ -30,6 +35,9 @@ use super::{ErrorKind, Exchange, TransportError, TransportShared};
 pub struct Transport {
     shared: Arc<TransportShared>,
     pool: Pool,
+    /// The last path parsed. A worker's clients mostly repeat the same
+    /// few paths, and a copy of a parsed one costs no allocation.
+    last_target: RefCell<Option<PathAndQuery>>,
 }
 
 /// Why an exchange failed, before the times are attached.
@@ -55,6 +63,7 @@ impl Transport {
         Transport {
             pool: Pool::new(shared.clone(), cap),
             shared,
+            last_target: RefCell::new(None),
         }
     }
 
@@ -71,12 +80,11 @@ impl Transport {
         body: Bytes,
     ) -> Result<Exchange, TransportError> {
         let asked = now();
-        let target = match PathAndQuery::try_from(path_and_query) {
+        let target = match self.target(path_and_query) {
             Ok(target) => target,
             Err(err) => return Err(invalid_path(path_and_query, &err, asked)),
         };
-        let checkout = self.pool.checkout(asked).await;
-        let sent = now();
+        let (checkout, sent) = self.checkout(asked).await;
         let pool_wait = sent.saturating_duration_since(asked);
 
         let outgoing = Outgoing {
@@ -85,7 +93,7 @@ impl Transport {
             headers,
             body,
         };
-        let outcome = self.exchange_within_timeout(checkout, outgoing).await;
+        let outcome = self.exchange_within_timeout(checkout, outgoing, sent).await;
         let done = now();
 
         match outcome {
@@ -108,13 +116,36 @@ impl Transport {
         }
     }
 
+    /// A connection and the instant it was granted. Most checkouts finish
+    /// at once, and then the clock is not read again.
+    async fn checkout(&self, asked: Instant) -> (Checkout<'_>, Instant) {
+        let mut checkout = pin!(self.pool.checkout(asked));
+        let first = poll_fn(|cx| Poll::Ready(checkout.as_mut().poll(cx))).await;
+        match first {
+            Poll::Ready(checkout) => (checkout, asked),
+            Poll::Pending => (checkout.await, now()),
+        }
+    }
+
+    fn target(&self, path_and_query: &str) -> Result<PathAndQuery, InvalidUri> {
+        let mut last = self.last_target.borrow_mut();
+        if let Some(target) = last.as_ref().filter(|t| t.as_str() == path_and_query) {
+            return Ok(target.clone());
+        }
+        let target = PathAndQuery::try_from(path_and_query)?;
+        *last = Some(target.clone());
+        Ok(target)
+    }
+
     async fn exchange_within_timeout<'p>(
         &'p self,
         checkout: Checkout<'p>,
         outgoing: Outgoing<'_>,
+        sent: Instant,
     ) -> Result<(Whole, Live<'p>), Failure> {
         let limit = self.shared.request_timeout;
-        match tokio::time::timeout(limit, self.exchange(checkout, outgoing)).await {
+        let deadline = tokio::time::Instant::from_std(sent) + limit;
+        match tokio::time::timeout_at(deadline, self.exchange(checkout, outgoing)).await {
             Ok(outcome) => outcome,
             Err(_elapsed) => Err(Failure {
                 kind: ErrorKind::Timeout,
@@ -139,15 +170,13 @@ impl Transport {
         let response = match live.send(request).await {
             Ok(response) => response,
             Err(mut refused) => match refused.take_message() {
-                Some(mut request) if live.is_reused() => {
+                Some(request) if live.is_reused() => {
                     // The reused connection closed as the request reached it
                     // and none of it left: the request may go again, once.
                     drop(live);
-                    live = self.reconnect().await?;
-                    reaim(&mut request, &self.shared, live.is_http2()).map_err(unbuildable)?;
-                    live.send(request)
-                        .await
-                        .map_err(|refused| exchange_failure(refused.error()))?
+                    let (again, response) = Box::pin(self.resend(request)).await?;
+                    live = again;
+                    response
                 }
                 _ => return Err(exchange_failure(refused.error())),
             },
@@ -160,10 +189,21 @@ impl Transport {
         Ok(((head, body), live))
     }
 
-    async fn reconnect(&self) -> Result<Live<'_>, Failure> {
+    /// Sends a request again on another connection. Boxed by the caller:
+    /// it is rare, and inline it would enlarge every request's future.
+    async fn resend(
+        &self,
+        mut request: Request<ReqBody>,
+    ) -> Result<(Live<'_>, Response<Incoming>), Failure> {
         tracing::trace!("a reused connection closed before the request left; sending it again");
         let checkout = self.pool.checkout(now()).await;
-        checkout.connect().await.map_err(dial_failure)
+        let mut live = checkout.connect().await.map_err(dial_failure)?;
+        reaim(&mut request, &self.shared, live.is_http2()).map_err(unbuildable)?;
+        let response = live
+            .send(request)
+            .await
+            .map_err(|refused| exchange_failure(refused.error()))?;
+        Ok((live, response))
     }
 }
 
@@ -209,7 +249,7 @@ fn unbuildable(err: http::Error) -> Failure {
     }
 }
 
-fn invalid_path(path_and_query: &str, err: &http::uri::InvalidUri, at: Instant) -> TransportError {
+fn invalid_path(path_and_query: &str, err: &InvalidUri, at: Instant) -> TransportError {
     TransportError {
         kind: ErrorKind::Protocol,
         sent: at,

@@ -65,7 +65,9 @@ impl<'p> DialPermit<'p> {
     }
 
     async fn dial(mut self) -> Result<Live<'p>, DialError> {
-        let outcome = self.pool.dialer.dial().await;
+        // Boxed: a TLS handshake's state is kilobytes, and kept inline it
+        // would be copied along with every request's future, dial or not.
+        let outcome = Box::pin(self.pool.dialer.dial()).await;
         self.armed = false;
         match outcome {
             Ok(conn) => Ok(self.pool.dialed(self.kind, conn)),
