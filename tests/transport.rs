@@ -538,3 +538,45 @@ async fn concurrent_first_requests_share_one_negotiated_http2_connection() {
     })
     .await
 }
+
+#[tokio::test]
+async fn http2_opens_another_connection_once_one_carries_a_hundred_streams() {
+    local(async {
+        let server = http_server(None, SHORT).await;
+        let cfg = config("http", server.addr, HttpVersion::Http2);
+        let transport = std::rc::Rc::new(transport(&cfg));
+
+        // One more than a connection carries: the last one needs a second.
+        let mut requests = tokio::task::JoinSet::new();
+        for _ in 0..101 {
+            let transport = transport.clone();
+            requests.spawn_local(async move { get(&transport).await.map(|ex| ex.status) });
+        }
+        while let Some(status) = requests.join_next().await {
+            assert_eq!(status.unwrap().unwrap(), 200);
+        }
+        assert_eq!(server.seen.connections.load(Ordering::SeqCst), 2);
+    })
+    .await
+}
+
+#[tokio::test]
+async fn a_connection_the_server_closed_after_answering_is_not_reused() {
+    local(async {
+        let server = raw_server(|mut stream| async move {
+            read_request_head(&mut stream).await;
+            let answer = "HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok";
+            let _ = stream.write_all(answer.as_bytes()).await;
+            // Then the server closes without saying so in a header.
+        })
+        .await;
+        let transport = transport(&config("http", server.addr, HttpVersion::Http1));
+
+        for _ in 0..2 {
+            let exchange = get(&transport).await.unwrap();
+            assert_eq!(&exchange.body[..], b"ok");
+        }
+        assert_eq!(server.seen.connections.load(Ordering::SeqCst), 2);
+    })
+    .await
+}
