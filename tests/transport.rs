@@ -178,6 +178,12 @@ fn config(scheme: &str, addr: SocketAddr, http: HttpVersion) -> TransportConfig 
     }
 }
 
+/// Runs a test inside a `LocalSet`: the transport drives its connections
+/// as local tasks of the calling thread.
+async fn local<F: Future>(test: F) -> F::Output {
+    tokio::task::LocalSet::new().run_until(test).await
+}
+
 fn transport(cfg: &TransportConfig) -> Transport {
     Transport::new(TransportShared::new(cfg).unwrap())
 }
@@ -207,192 +213,238 @@ async fn version_seen(http: HttpVersion, over_tls: bool) -> Version {
 
 #[tokio::test]
 async fn plain_http1_gets_the_body() {
-    assert_eq!(
-        version_seen(HttpVersion::Http1, false).await,
-        Version::HTTP_11
-    );
+    local(async {
+        assert_eq!(
+            version_seen(HttpVersion::Http1, false).await,
+            Version::HTTP_11
+        );
+    })
+    .await
 }
 
 #[tokio::test]
 async fn plain_http2_uses_prior_knowledge() {
-    assert_eq!(
-        version_seen(HttpVersion::Http2, false).await,
-        Version::HTTP_2
-    );
+    local(async {
+        assert_eq!(
+            version_seen(HttpVersion::Http2, false).await,
+            Version::HTTP_2
+        );
+    })
+    .await
 }
 
 #[tokio::test]
 async fn plain_auto_speaks_http1() {
-    assert_eq!(
-        version_seen(HttpVersion::Auto, false).await,
-        Version::HTTP_11
-    );
+    local(async {
+        assert_eq!(
+            version_seen(HttpVersion::Auto, false).await,
+            Version::HTTP_11
+        );
+    })
+    .await
 }
 
 #[tokio::test]
 async fn tls_http1_offers_only_http1() {
-    assert_eq!(
-        version_seen(HttpVersion::Http1, true).await,
-        Version::HTTP_11
-    );
+    local(async {
+        assert_eq!(
+            version_seen(HttpVersion::Http1, true).await,
+            Version::HTTP_11
+        );
+    })
+    .await
 }
 
 #[tokio::test]
 async fn tls_http2_gets_the_body() {
-    assert_eq!(
-        version_seen(HttpVersion::Http2, true).await,
-        Version::HTTP_2
-    );
+    local(async {
+        assert_eq!(
+            version_seen(HttpVersion::Http2, true).await,
+            Version::HTTP_2
+        );
+    })
+    .await
 }
 
 #[tokio::test]
 async fn tls_auto_takes_http2_when_the_server_offers_it() {
-    assert_eq!(version_seen(HttpVersion::Auto, true).await, Version::HTTP_2);
+    local(async {
+        assert_eq!(version_seen(HttpVersion::Auto, true).await, Version::HTTP_2);
+    })
+    .await
 }
 
 #[tokio::test]
 async fn a_ca_file_that_does_not_match_is_a_tls_error() {
-    let server = http_server(Some(server_tls(&identity())), Duration::ZERO).await;
-    let mut cfg = config("https", server.addr, HttpVersion::Auto);
-    cfg.ca_cert_pem = Some(identity().pem.into_bytes());
+    local(async {
+        let server = http_server(Some(server_tls(&identity())), Duration::ZERO).await;
+        let mut cfg = config("https", server.addr, HttpVersion::Auto);
+        cfg.ca_cert_pem = Some(identity().pem.into_bytes());
 
-    let err = get(&transport(&cfg)).await.unwrap_err();
-    assert_eq!(err.kind, ErrorKind::Tls, "{err}");
-    assert!(
-        err.detail.to_lowercase().contains("certificate"),
-        "{}",
-        err.detail
-    );
+        let err = get(&transport(&cfg)).await.unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Tls, "{err}");
+        assert!(
+            err.detail.to_lowercase().contains("certificate"),
+            "{}",
+            err.detail
+        );
+    })
+    .await
 }
 
 #[tokio::test]
 async fn insecure_accepts_a_certificate_nobody_trusts() {
-    let server = http_server(Some(server_tls(&identity())), Duration::ZERO).await;
-    let mut cfg = config("https", server.addr, HttpVersion::Auto);
-    cfg.insecure = true;
+    local(async {
+        let server = http_server(Some(server_tls(&identity())), Duration::ZERO).await;
+        let mut cfg = config("https", server.addr, HttpVersion::Auto);
+        cfg.insecure = true;
 
-    let exchange = get(&transport(&cfg)).await.unwrap();
-    assert_eq!(exchange.status, 200);
-    assert_eq!(&exchange.body[..], BODY);
+        let exchange = get(&transport(&cfg)).await.unwrap();
+        assert_eq!(exchange.status, 200);
+        assert_eq!(&exchange.body[..], BODY);
+    })
+    .await
 }
 
 #[tokio::test]
 async fn a_refused_connection_is_a_connect_error() {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    drop(listener);
+    local(async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        drop(listener);
 
-    for scheme in ["http", "https"] {
-        let mut cfg = config(scheme, addr, HttpVersion::Auto);
-        cfg.insecure = true;
-        let err = get(&transport(&cfg)).await.unwrap_err();
-        assert_eq!(err.kind, ErrorKind::Connect, "{scheme}: {err}");
-    }
+        for scheme in ["http", "https"] {
+            let mut cfg = config(scheme, addr, HttpVersion::Auto);
+            cfg.insecure = true;
+            let err = get(&transport(&cfg)).await.unwrap_err();
+            assert_eq!(err.kind, ErrorKind::Connect, "{scheme}: {err}");
+        }
+    })
+    .await
 }
 
 #[tokio::test]
 async fn a_server_that_never_answers_times_out_on_time() {
-    let server = raw_server(|mut stream| async move {
-        let mut buf = [0u8; 1024];
-        while matches!(stream.read(&mut buf).await, Ok(n) if n > 0) {}
-    })
-    .await;
-    let mut cfg = config("http", server.addr, HttpVersion::Http1);
-    cfg.request_timeout = SHORT;
+    local(async {
+        let server = raw_server(|mut stream| async move {
+            let mut buf = [0u8; 1024];
+            while matches!(stream.read(&mut buf).await, Ok(n) if n > 0) {}
+        })
+        .await;
+        let mut cfg = config("http", server.addr, HttpVersion::Http1);
+        cfg.request_timeout = SHORT;
 
-    let err = get(&transport(&cfg)).await.unwrap_err();
-    assert_eq!(err.kind, ErrorKind::Timeout, "{err}");
-    let took = err.done - err.sent;
-    assert!(
-        took >= SHORT && took < SHORT + Duration::from_secs(2),
-        "{took:?}"
-    );
+        let err = get(&transport(&cfg)).await.unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Timeout, "{err}");
+        let took = err.done - err.sent;
+        assert!(
+            took >= SHORT && took < SHORT + Duration::from_secs(2),
+            "{took:?}"
+        );
+    })
+    .await
 }
 
 #[tokio::test]
 async fn a_reset_in_the_middle_of_the_body_is_a_protocol_error() {
-    let server = raw_server(|mut stream| async move {
-        read_request_head(&mut stream).await;
-        let head = "HTTP/1.1 200 OK\r\ncontent-length: 1000\r\n\r\nonly part of it";
-        let _ = stream.write_all(head.as_bytes()).await;
-        let _ = stream.flush().await;
-        // Zero linger turns the close into a reset.
-        let _ = stream.set_zero_linger();
-    })
-    .await;
-    let cfg = config("http", server.addr, HttpVersion::Http1);
+    local(async {
+        let server = raw_server(|mut stream| async move {
+            read_request_head(&mut stream).await;
+            let head = "HTTP/1.1 200 OK\r\ncontent-length: 1000\r\n\r\nonly part of it";
+            let _ = stream.write_all(head.as_bytes()).await;
+            let _ = stream.flush().await;
+            // Zero linger turns the close into a reset.
+            let _ = stream.set_zero_linger();
+        })
+        .await;
+        let cfg = config("http", server.addr, HttpVersion::Http1);
 
-    let err = get(&transport(&cfg)).await.unwrap_err();
-    assert_eq!(err.kind, ErrorKind::Protocol, "{err}");
+        let err = get(&transport(&cfg)).await.unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Protocol, "{err}");
+    })
+    .await
 }
 
 #[tokio::test]
 async fn a_malformed_response_is_a_protocol_error() {
-    let server = raw_server(|mut stream| async move {
-        read_request_head(&mut stream).await;
-        let _ = stream.write_all(b"this is not http\r\n\r\n").await;
-    })
-    .await;
-    let cfg = config("http", server.addr, HttpVersion::Http1);
+    local(async {
+        let server = raw_server(|mut stream| async move {
+            read_request_head(&mut stream).await;
+            let _ = stream.write_all(b"this is not http\r\n\r\n").await;
+        })
+        .await;
+        let cfg = config("http", server.addr, HttpVersion::Http1);
 
-    let err = get(&transport(&cfg)).await.unwrap_err();
-    assert_eq!(err.kind, ErrorKind::Protocol, "{err}");
+        let err = get(&transport(&cfg)).await.unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Protocol, "{err}");
+    })
+    .await
 }
 
 #[tokio::test]
 async fn the_request_over_the_cap_waits_and_reports_it_as_pool_wait() {
-    let hold = SHORT;
-    let server = http_server(None, hold).await;
-    let mut cfg = config("http", server.addr, HttpVersion::Http1);
-    cfg.max_connections = Some(1);
-    let transport = transport(&cfg);
+    local(async {
+        let hold = SHORT;
+        let server = http_server(None, hold).await;
+        let mut cfg = config("http", server.addr, HttpVersion::Http1);
+        cfg.max_connections = Some(1);
+        let transport = transport(&cfg);
 
-    let (first, second) = tokio::join!(get(&transport), get(&transport));
-    let (first, second) = (first.unwrap(), second.unwrap());
+        let (first, second) = tokio::join!(get(&transport), get(&transport));
+        let (first, second) = (first.unwrap(), second.unwrap());
 
-    assert!(
-        first.pool_wait < Duration::from_secs(1),
-        "{:?}",
-        first.pool_wait
-    );
-    assert!(second.pool_wait >= hold, "{:?}", second.pool_wait);
-    assert!(second.sent >= first.done);
-    assert_eq!(server.seen.connections.load(Ordering::SeqCst), 1);
+        assert!(
+            first.pool_wait < Duration::from_secs(1),
+            "{:?}",
+            first.pool_wait
+        );
+        assert!(second.pool_wait >= hold, "{:?}", second.pool_wait);
+        assert!(second.sent >= first.done);
+        assert_eq!(server.seen.connections.load(Ordering::SeqCst), 1);
+    })
+    .await
 }
 
 #[tokio::test]
 async fn connections_are_reused() {
-    let identity = identity();
-    let server = http_server(Some(server_tls(&identity)), Duration::ZERO).await;
-    let mut cfg = config("https", server.addr, HttpVersion::Http1);
-    cfg.ca_cert_pem = Some(identity.pem.into_bytes());
-    let transport = transport(&cfg);
+    local(async {
+        let identity = identity();
+        let server = http_server(Some(server_tls(&identity)), Duration::ZERO).await;
+        let mut cfg = config("https", server.addr, HttpVersion::Http1);
+        cfg.ca_cert_pem = Some(identity.pem.into_bytes());
+        let transport = transport(&cfg);
 
-    for _ in 0..3 {
-        assert_eq!(get(&transport).await.unwrap().status, 200);
-    }
-    assert_eq!(server.seen.connections.load(Ordering::SeqCst), 1);
-    assert_eq!(server.seen.versions.lock().unwrap().len(), 3);
+        for _ in 0..3 {
+            assert_eq!(get(&transport).await.unwrap().status, 200);
+        }
+        assert_eq!(server.seen.connections.load(Ordering::SeqCst), 1);
+        assert_eq!(server.seen.versions.lock().unwrap().len(), 3);
+    })
+    .await
 }
 
 #[tokio::test]
 async fn new_connections_take_the_source_addresses_in_turn() {
-    let server = http_server(None, Duration::ZERO).await;
-    let mut cfg = config("http", server.addr, HttpVersion::Http1);
-    cfg.source_addrs = vec!["127.0.0.1".parse().unwrap(), "127.0.0.2".parse().unwrap()];
-    let shared = TransportShared::new(&cfg).unwrap();
+    local(async {
+        let server = http_server(None, Duration::ZERO).await;
+        let mut cfg = config("http", server.addr, HttpVersion::Http1);
+        cfg.source_addrs = vec!["127.0.0.1".parse().unwrap(), "127.0.0.2".parse().unwrap()];
+        let shared = TransportShared::new(&cfg).unwrap();
 
-    // Two transports are two pools: each must open its own connection, and
-    // the rotation is shared, so the second one binds the second address.
-    for _ in 0..2 {
-        let transport = Transport::new(shared.clone());
-        assert_eq!(get(&transport).await.unwrap().status, 200);
-    }
+        // Two transports are two pools: each must open its own connection, and
+        // the rotation is shared, so the second one binds the second address.
+        for _ in 0..2 {
+            let transport = Transport::new(shared.clone());
+            assert_eq!(get(&transport).await.unwrap().status, 200);
+        }
 
-    let mut peers = server.seen.peers.lock().unwrap().clone();
-    peers.sort();
-    let expected: Vec<IpAddr> = vec!["127.0.0.1".parse().unwrap(), "127.0.0.2".parse().unwrap()];
-    assert_eq!(peers, expected);
+        let mut peers = server.seen.peers.lock().unwrap().clone();
+        peers.sort();
+        let expected: Vec<IpAddr> =
+            vec!["127.0.0.1".parse().unwrap(), "127.0.0.2".parse().unwrap()];
+        assert_eq!(peers, expected);
+    })
+    .await
 }
 
 #[test]
@@ -428,52 +480,103 @@ async fn three_at_once(transport: &Transport) -> [Exchange; 3] {
 
 #[tokio::test]
 async fn the_cap_does_not_hold_back_http2_requests() {
-    let hold = SHORT;
-    let server = http_server(None, hold).await;
-    let mut cfg = config("http", server.addr, HttpVersion::Http2);
-    cfg.max_connections = Some(1);
+    local(async {
+        let hold = SHORT;
+        let server = http_server(None, hold).await;
+        let mut cfg = config("http", server.addr, HttpVersion::Http2);
+        cfg.max_connections = Some(1);
 
-    for exchange in three_at_once(&transport(&cfg)).await {
-        assert!(exchange.pool_wait < hold / 2, "{:?}", exchange.pool_wait);
-    }
-    assert_eq!(server.seen.connections.load(Ordering::SeqCst), 1);
+        for exchange in three_at_once(&transport(&cfg)).await {
+            assert!(exchange.pool_wait < hold / 2, "{:?}", exchange.pool_wait);
+        }
+        assert_eq!(server.seen.connections.load(Ordering::SeqCst), 1);
+    })
+    .await
 }
 
 #[tokio::test]
 async fn the_cap_is_lifted_once_alpn_chose_http2() {
-    let identity = identity();
-    let hold = SHORT;
-    let server = http_server(Some(server_tls(&identity)), hold).await;
-    let mut cfg = config("https", server.addr, HttpVersion::Auto);
-    cfg.ca_cert_pem = Some(identity.pem.into_bytes());
-    cfg.max_connections = Some(1);
-    let transport = transport(&cfg);
+    local(async {
+        let identity = identity();
+        let hold = SHORT;
+        let server = http_server(Some(server_tls(&identity)), hold).await;
+        let mut cfg = config("https", server.addr, HttpVersion::Auto);
+        cfg.ca_cert_pem = Some(identity.pem.into_bytes());
+        cfg.max_connections = Some(1);
+        let transport = transport(&cfg);
 
-    get(&transport).await.unwrap();
-    for exchange in three_at_once(&transport).await {
-        assert!(exchange.pool_wait < hold / 2, "{:?}", exchange.pool_wait);
-    }
-    assert_eq!(server.seen.connections.load(Ordering::SeqCst), 1);
-    assert!(
-        server
-            .seen
-            .versions
-            .lock()
-            .unwrap()
-            .iter()
-            .all(|v| *v == Version::HTTP_2)
-    );
+        get(&transport).await.unwrap();
+        for exchange in three_at_once(&transport).await {
+            assert!(exchange.pool_wait < hold / 2, "{:?}", exchange.pool_wait);
+        }
+        assert_eq!(server.seen.connections.load(Ordering::SeqCst), 1);
+        assert!(
+            server
+                .seen
+                .versions
+                .lock()
+                .unwrap()
+                .iter()
+                .all(|v| *v == Version::HTTP_2)
+        );
+    })
+    .await
 }
 
 #[tokio::test]
 async fn concurrent_first_requests_share_one_negotiated_http2_connection() {
-    let identity = identity();
-    let server = http_server(Some(server_tls(&identity)), Duration::ZERO).await;
-    let mut cfg = config("https", server.addr, HttpVersion::Auto);
-    cfg.ca_cert_pem = Some(identity.pem.into_bytes());
+    local(async {
+        let identity = identity();
+        let server = http_server(Some(server_tls(&identity)), Duration::ZERO).await;
+        let mut cfg = config("https", server.addr, HttpVersion::Auto);
+        cfg.ca_cert_pem = Some(identity.pem.into_bytes());
 
-    for exchange in three_at_once(&transport(&cfg)).await {
-        assert_eq!(exchange.status, 200);
-    }
-    assert_eq!(server.seen.versions.lock().unwrap().len(), 3);
+        for exchange in three_at_once(&transport(&cfg)).await {
+            assert_eq!(exchange.status, 200);
+        }
+        assert_eq!(server.seen.versions.lock().unwrap().len(), 3);
+    })
+    .await
+}
+
+#[tokio::test]
+async fn http2_opens_another_connection_once_one_carries_a_hundred_streams() {
+    local(async {
+        let server = http_server(None, SHORT).await;
+        let cfg = config("http", server.addr, HttpVersion::Http2);
+        let transport = std::rc::Rc::new(transport(&cfg));
+
+        // One more than a connection carries: the last one needs a second.
+        let mut requests = tokio::task::JoinSet::new();
+        for _ in 0..101 {
+            let transport = transport.clone();
+            requests.spawn_local(async move { get(&transport).await.map(|ex| ex.status) });
+        }
+        while let Some(status) = requests.join_next().await {
+            assert_eq!(status.unwrap().unwrap(), 200);
+        }
+        assert_eq!(server.seen.connections.load(Ordering::SeqCst), 2);
+    })
+    .await
+}
+
+#[tokio::test]
+async fn a_connection_the_server_closed_after_answering_is_not_reused() {
+    local(async {
+        let server = raw_server(|mut stream| async move {
+            read_request_head(&mut stream).await;
+            let answer = "HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok";
+            let _ = stream.write_all(answer.as_bytes()).await;
+            // Then the server closes without saying so in a header.
+        })
+        .await;
+        let transport = transport(&config("http", server.addr, HttpVersion::Http1));
+
+        for _ in 0..2 {
+            let exchange = get(&transport).await.unwrap();
+            assert_eq!(&exchange.body[..], b"ok");
+        }
+        assert_eq!(server.seen.connections.load(Ordering::SeqCst), 2);
+    })
+    .await
 }

@@ -2,6 +2,7 @@
 //! the worker it lives on, and a `call` that sends a request and records
 //! the measurement, whatever the outcome.
 
+use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::sync::Arc;
@@ -145,7 +146,7 @@ impl Caller {
             Verb::Get => Method::GET,
             Verb::Post => Method::POST,
         };
-        let path_and_query = format!("{path}{}", self.ctx.tenant_query);
+        let path_and_query = [path, &self.ctx.tenant_query].concat();
         let headers = self.headers_for(&body);
 
         let result = self
@@ -205,15 +206,22 @@ impl Caller {
         self.ctx.metrics.borrow_mut().protocol_error(endpoint);
     }
 
-    fn headers_for(&self, body: &Body) -> HeaderMap {
+    /// The client's headers, copied only when this request adds to them:
+    /// the transport copies them into the request anyway.
+    fn headers_for(&self, body: &Body) -> Cow<'_, HeaderMap> {
+        let cookie = self.webchat_cookie.borrow();
+        if body.content_type.is_none() && cookie.is_none() {
+            return Cow::Borrowed(&self.headers);
+        }
+
         let mut headers = self.headers.clone();
         if let Some(kind) = &body.content_type {
             headers.insert(header::CONTENT_TYPE, kind.clone());
         }
-        if let Some(cookie) = self.webchat_cookie.borrow().as_ref() {
+        if let Some(cookie) = cookie.as_ref() {
             headers.insert(header::COOKIE, cookie.clone());
         }
-        headers
+        Cow::Owned(headers)
     }
 
     /// In `WebChat` mode the server knows the client by its cookie: keep

@@ -96,14 +96,11 @@ async fn preflight(transport: &Arc<TransportShared>, scenario: &Scenario) -> any
     let client = Transport::new(transport.clone());
     let path = Endpoint::Availability.path(scenario.target.api, "", "");
     let query = super::caller::tenant_query(&scenario.target.tenant_url);
-    let result = client
-        .send(
-            Method::GET,
-            &format!("{path}{query}"),
-            &HeaderMap::new(),
-            Bytes::new(),
-        )
-        .await;
+    let (path_and_query, headers) = (format!("{path}{query}"), HeaderMap::new());
+    let call = client.send(Method::GET, &path_and_query, &headers, Bytes::new());
+    // The transport drives its connections as local tasks; the LocalSet
+    // closes them when the call is done.
+    let result = tokio::task::LocalSet::new().run_until(call).await;
     let Err(err) = result else {
         return Ok(());
     };

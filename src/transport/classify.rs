@@ -1,35 +1,33 @@
 //! Sorting failed exchanges into the kinds the report counts.
 //!
-//! hyper-util flattens every connector failure into one "connect" error,
-//! and the TLS layer wraps rustls errors in I/O errors, so the kind is read
-//! from the whole cause chain. `std::io::Error::source` skips the error it
-//! wraps, which is where rustls puts its own; the walk below looks inside
-//! I/O errors itself for that reason.
+//! Opening a connection fails at a known step (TCP, TLS, handshake), but
+//! once a connection is up, a TLS failure reaches hyper wrapped in I/O
+//! errors, so the kind is read from the whole cause chain.
+//! `std::io::Error::source` skips the error it wraps, which is where rustls
+//! puts its own; the walk below looks inside I/O errors itself for that
+//! reason.
 
 use std::error::Error;
 use std::io;
 
 use super::ErrorKind;
-use super::connector::TcpConnectError;
+use super::dial::DialError;
 
 /// Deepest cause looked at; real chains are a handful of links long.
 const MAX_CHAIN: usize = 16;
 
-/// The kind of a failed request, before any response head arrived.
-pub(super) fn request_failure(err: &hyper_util::client::legacy::Error) -> ErrorKind {
-    if has_cause::<TcpConnectError>(err) {
-        ErrorKind::Connect
-    } else if has_cause::<rustls::Error>(err) || err.is_connect() {
-        // The connector does two things, TCP then TLS; the TCP failures are
-        // marked, so what is left of a connect error is the handshake.
-        ErrorKind::Tls
-    } else {
-        ErrorKind::Protocol
+/// The kind of a failure to open a connection.
+pub(super) fn dial_failure(err: &DialError) -> ErrorKind {
+    match err {
+        DialError::Tcp(_) => ErrorKind::Connect,
+        DialError::Tls(_) => ErrorKind::Tls,
+        DialError::Handshake(err) => exchange_failure(err),
     }
 }
 
-/// The kind of a failure while the body was read.
-pub(super) fn body_failure(err: &hyper::Error) -> ErrorKind {
+/// The kind of a failure on an open connection: sending the request, or
+/// reading the response head or body.
+pub(super) fn exchange_failure(err: &hyper::Error) -> ErrorKind {
     if has_cause::<rustls::Error>(err) {
         ErrorKind::Tls
     } else {

@@ -1,51 +1,43 @@
-//! One connection pool and the requests sent through it.
+//! One connection pool and the requests sent through it, timed.
 //!
-//! A transport belongs to one worker thread (shared pool mode) or to one
-//! virtual client (per-client mode). Its cap on HTTP/1.1 requests in flight
-//! is a semaphore held for the whole exchange, so the wait for a permit is
-//! the wait for a connection, recorded apart as `pool_wait`. HTTP/2 carries
-//! many requests on one connection, so the cap stops applying as soon as
-//! the target is seen to answer over HTTP/2.
-//!
-//! TODO(#3): hyper-util's pool keeps one HTTP/2 connection per target, so
-//! once the server's stream limit (often 100 to 250) is taken by held long
-//! polls, further requests queue inside that connection, unseen by
-//! `pool_wait`; a pool that opens another HTTP/2 connection when the
-//! streams run out would fix it.
+//! A transport belongs to one thread: a worker's (shared pool mode) or a
+//! virtual client's (per-client mode). The wait for a connection is timed
+//! apart as `pool_wait`; the request timeout starts once the request has
+//! a connection or the right to open one, so it bounds connecting, the
+//! exchange and reading the whole body. The pool is in `pool.rs`; this
+//! file turns one request into an [`Exchange`] or a [`TransportError`].
 
+use std::cell::RefCell;
+use std::future::{Future, poll_fn};
+use std::pin::pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::task::Poll;
+use std::time::{Duration, Instant};
 
-use bytes::Bytes;
-use http::{HeaderMap, Method, Request, Response, Uri, Version};
-use http_body_util::{BodyExt, Full};
-use hyper_rustls::{DefaultServerNameResolver, HttpsConnector};
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::{TokioExecutor, TokioTimer};
-use tokio::sync::{Semaphore, SemaphorePermit};
+use bytes::{Bytes, BytesMut};
+use http::response;
+use http::uri::{InvalidUri, PathAndQuery};
+use http::{HeaderMap, Method, Request, Response};
+use http_body_util::BodyExt;
+use hyper::body::Incoming;
 
 use super::classify;
-use super::connector::SourceConnector;
+use super::dial::ReqBody;
 use super::exchange::now;
+use super::lease::{Checkout, Live};
+use super::pool::Pool;
+use super::request::{Outgoing, reaim};
 use super::{ErrorKind, Exchange, TransportError, TransportShared};
 
-type PoolClient = Client<HttpsConnector<SourceConnector>, Full<Bytes>>;
-
-/// How long an idle connection is kept. Shorter than the keep-alive of
-/// common servers (nginx closes after 75 s), so the pool seldom picks a
-/// connection the server is closing at that moment.
-const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(55);
-
-/// A pool of connections to the target (hyper-util's client over a
-/// hyper-rustls connector) and the timing of each request sent through it.
+/// A pool of connections to the target and the timing of each request sent
+/// through it. Used from one thread: connections are driven by local tasks,
+/// so [`Transport::send`] must run inside a `tokio::task::LocalSet`.
 pub struct Transport {
     shared: Arc<TransportShared>,
-    client: PoolClient,
-    /// Present when a cap was set and HTTP/1.1 may be spoken.
-    slots: Option<Semaphore>,
-    /// Set once a response came over HTTP/2: the cap no longer applies.
-    multiplexed: AtomicBool,
+    pool: Pool,
+    /// The last path parsed. A worker's clients mostly repeat the same
+    /// few paths, and a copy of a parsed one costs no allocation.
+    last_target: RefCell<Option<PathAndQuery>>,
 }
 
 /// Why an exchange failed, before the times are attached.
@@ -54,9 +46,12 @@ struct Failure {
     detail: String,
 }
 
+/// A whole response: its head and its body.
+type Whole = (response::Parts, Bytes);
+
 impl Transport {
-    /// A pool of connections (hyper_util legacy Client over hyper_rustls
-    /// HttpsConnector). Opens nothing until the first request.
+    /// A pool of connections under the run's cap. Opens nothing until the
+    /// first request.
     pub fn new(shared: Arc<TransportShared>) -> Transport {
         let cap = shared.max_connections;
         Transport::with_cap(shared, cap)
@@ -65,25 +60,17 @@ impl Transport {
     /// The same with a cap of its own instead of the shared one: a run's
     /// cap is split among its workers, each with its own pool.
     pub fn with_cap(shared: Arc<TransportShared>, cap: Option<usize>) -> Transport {
-        let client = pool_client(&shared);
-        let slots = match cap {
-            Some(cap) if !shared.is_http2_only() => {
-                Some(Semaphore::new(cap.min(Semaphore::MAX_PERMITS)))
-            }
-            _ => None,
-        };
         Transport {
+            pool: Pool::new(shared.clone(), cap),
             shared,
-            client,
-            slots,
-            multiplexed: AtomicBool::new(false),
+            last_target: RefCell::new(None),
         }
     }
 
     /// Sends one request; `path_and_query` like
     /// `"/clientweb/api/v2/chats?tenantUrl=x"`. Measures the wait for a
-    /// connection slot (`pool_wait`) separately from the exchange, which
-    /// the request timeout bounds. Any status is an [`Exchange`]; only a
+    /// connection (`pool_wait`) separately from the exchange, which the
+    /// request timeout bounds. Any status is an [`Exchange`]; only a
     /// missing or broken response is an error.
     pub async fn send(
         &self,
@@ -93,19 +80,29 @@ impl Transport {
         body: Bytes,
     ) -> Result<Exchange, TransportError> {
         let asked = now();
-        let slot = self.slot().await;
-        let sent = now();
+        let target = match self.target(path_and_query) {
+            Ok(target) => target,
+            Err(err) => return Err(invalid_path(path_and_query, &err, asked)),
+        };
+        let (checkout, sent) = self.checkout(asked).await;
         let pool_wait = sent.saturating_duration_since(asked);
 
-        let outcome = match self.request(method, path_and_query, headers, body) {
-            Ok(request) => self.exchange_within_timeout(request).await,
-            Err(failure) => Err(failure),
+        let outgoing = Outgoing {
+            method,
+            target,
+            headers,
+            body,
         };
+        let outcome = self.exchange_within_timeout(checkout, outgoing, sent).await;
         let done = now();
-        drop(slot);
 
         match outcome {
-            Ok(response) => Ok(exchange(response, sent, done, pool_wait)),
+            Ok(((head, body), live)) => {
+                // After `done`: a request queued for this connection starts
+                // no earlier than this one ended.
+                live.release(done);
+                Ok(exchange(head, body, sent, done, pool_wait))
+            }
             Err(Failure { kind, detail }) => {
                 tracing::trace!(%kind, %detail, "request failed");
                 Err(TransportError {
@@ -119,46 +116,36 @@ impl Transport {
         }
     }
 
-    /// Waits for a connection slot when the HTTP/1.1 cap applies.
-    async fn slot(&self) -> Option<SemaphorePermit<'_>> {
-        let slots = self.slots.as_ref()?;
-        if self.multiplexed.load(Ordering::Relaxed) {
-            return None;
+    /// A connection and the instant it was granted. Most checkouts finish
+    /// at once, and then the clock is not read again.
+    async fn checkout(&self, asked: Instant) -> (Checkout<'_>, Instant) {
+        let mut checkout = pin!(self.pool.checkout(asked));
+        let first = poll_fn(|cx| Poll::Ready(checkout.as_mut().poll(cx))).await;
+        match first {
+            Poll::Ready(checkout) => (checkout, asked),
+            Poll::Pending => (checkout.await, now()),
         }
-        // The semaphore is never closed, so acquiring cannot fail.
-        slots.acquire().await.ok()
     }
 
-    fn request(
-        &self,
-        method: Method,
-        path_and_query: &str,
-        headers: &HeaderMap,
-        body: Bytes,
-    ) -> Result<Request<Full<Bytes>>, Failure> {
-        let uri = Uri::builder()
-            .scheme(self.shared.scheme.clone())
-            .authority(self.shared.authority.clone())
-            .path_and_query(path_and_query)
-            .build()
-            .map_err(|err| Failure {
-                kind: ErrorKind::Protocol,
-                detail: format!("request path {path_and_query:?} is not a valid URI path: {err}"),
-            })?;
-
-        let mut request = Request::new(Full::new(body));
-        *request.method_mut() = method;
-        *request.uri_mut() = uri;
-        *request.headers_mut() = headers.clone();
-        Ok(request)
+    fn target(&self, path_and_query: &str) -> Result<PathAndQuery, InvalidUri> {
+        let mut last = self.last_target.borrow_mut();
+        if let Some(target) = last.as_ref().filter(|t| t.as_str() == path_and_query) {
+            return Ok(target.clone());
+        }
+        let target = PathAndQuery::try_from(path_and_query)?;
+        *last = Some(target.clone());
+        Ok(target)
     }
 
-    async fn exchange_within_timeout(
-        &self,
-        request: Request<Full<Bytes>>,
-    ) -> Result<Response<Bytes>, Failure> {
+    async fn exchange_within_timeout<'p>(
+        &'p self,
+        checkout: Checkout<'p>,
+        outgoing: Outgoing<'_>,
+        sent: Instant,
+    ) -> Result<(Whole, Live<'p>), Failure> {
         let limit = self.shared.request_timeout;
-        match tokio::time::timeout(limit, self.exchange(request)).await {
+        let deadline = tokio::time::Instant::from_std(sent) + limit;
+        match tokio::time::timeout_at(deadline, self.exchange(checkout, outgoing)).await {
             Ok(outcome) => outcome,
             Err(_elapsed) => Err(Failure {
                 kind: ErrorKind::Timeout,
@@ -170,57 +157,115 @@ impl Transport {
         }
     }
 
-    async fn exchange(&self, request: Request<Full<Bytes>>) -> Result<Response<Bytes>, Failure> {
-        let response = self.client.request(request).await.map_err(|err| Failure {
-            kind: classify::request_failure(&err),
-            detail: classify::describe(&err),
-        })?;
-        self.note_version(response.version());
+    async fn exchange<'p>(
+        &'p self,
+        checkout: Checkout<'p>,
+        outgoing: Outgoing<'_>,
+    ) -> Result<(Whole, Live<'p>), Failure> {
+        let mut live = checkout.connect().await.map_err(dial_failure)?;
+        let request = outgoing
+            .into_request(&self.shared, live.is_http2())
+            .map_err(unbuildable)?;
+
+        let response = match live.send(request).await {
+            Ok(response) => response,
+            Err(mut refused) => match refused.take_message() {
+                Some(request) if live.is_reused() => {
+                    // The reused connection closed as the request reached it
+                    // and none of it left: the request may go again, once.
+                    drop(live);
+                    let (again, response) = Box::pin(self.resend(request)).await?;
+                    live = again;
+                    response
+                }
+                _ => return Err(exchange_failure(refused.error())),
+            },
+        };
 
         let (head, body) = response.into_parts();
-        let body = body.collect().await.map_err(|err| Failure {
-            kind: classify::body_failure(&err),
-            detail: classify::describe(&err),
-        })?;
-        Ok(Response::from_parts(head, body.to_bytes()))
+        let body = read_body(body)
+            .await
+            .map_err(|err| exchange_failure(&err))?;
+        Ok(((head, body), live))
     }
 
-    fn note_version(&self, version: Version) {
-        if version == Version::HTTP_2 && self.slots.is_some() {
-            let first = !self.multiplexed.swap(true, Ordering::Relaxed);
-            if first {
-                tracing::debug!("target negotiated HTTP/2; the HTTP/1.1 connection cap is lifted");
+    /// Sends a request again on another connection. Boxed by the caller:
+    /// it is rare, and inline it would enlarge every request's future.
+    async fn resend(
+        &self,
+        mut request: Request<ReqBody>,
+    ) -> Result<(Live<'_>, Response<Incoming>), Failure> {
+        tracing::trace!("a reused connection closed before the request left; sending it again");
+        let checkout = self.pool.checkout(now()).await;
+        let mut live = checkout.connect().await.map_err(dial_failure)?;
+        reaim(&mut request, &self.shared, live.is_http2()).map_err(unbuildable)?;
+        let response = live
+            .send(request)
+            .await
+            .map_err(|refused| exchange_failure(refused.error()))?;
+        Ok((live, response))
+    }
+}
+
+/// The whole body. A body in one piece, the usual case, is passed on as is.
+async fn read_body(mut body: Incoming) -> Result<Bytes, hyper::Error> {
+    let mut first = Bytes::new();
+    let mut joined: Option<BytesMut> = None;
+    while let Some(frame) = body.frame().await {
+        let Ok(data) = frame?.into_data() else {
+            continue;
+        };
+        match &mut joined {
+            Some(all) => all.extend_from_slice(&data),
+            None if first.is_empty() => first = data,
+            None => {
+                let mut all = BytesMut::from(&first[..]);
+                all.extend_from_slice(&data);
+                joined = Some(all);
             }
         }
     }
+    Ok(joined.map_or(first, BytesMut::freeze))
 }
 
-fn pool_client(shared: &TransportShared) -> PoolClient {
-    let connector = HttpsConnector::new(
-        shared.tcp.clone(),
-        shared.tls.clone(),
-        false,
-        Arc::new(DefaultServerNameResolver::default()),
-    );
+fn dial_failure(err: super::dial::DialError) -> Failure {
+    Failure {
+        kind: classify::dial_failure(&err),
+        detail: classify::describe(&err),
+    }
+}
 
-    // No cap on idle connections: a long poll returns its connection to
-    // the pool, and the next request must find it there rather than open
-    // a new one, however many polls are out.
-    Client::builder(TokioExecutor::new())
-        .pool_timer(TokioTimer::new())
-        .pool_idle_timeout(POOL_IDLE_TIMEOUT)
-        .pool_max_idle_per_host(usize::MAX)
-        .http2_only(shared.is_http2_only())
-        .build(connector)
+fn exchange_failure(err: &hyper::Error) -> Failure {
+    Failure {
+        kind: classify::exchange_failure(err),
+        detail: classify::describe(err),
+    }
+}
+
+fn unbuildable(err: http::Error) -> Failure {
+    Failure {
+        kind: ErrorKind::Protocol,
+        detail: format!("the request could not be built: {err}"),
+    }
+}
+
+fn invalid_path(path_and_query: &str, err: &InvalidUri, at: Instant) -> TransportError {
+    TransportError {
+        kind: ErrorKind::Protocol,
+        sent: at,
+        done: at,
+        pool_wait: Duration::ZERO,
+        detail: format!("request path {path_and_query:?} is not a valid URI path: {err}"),
+    }
 }
 
 fn exchange(
-    response: Response<Bytes>,
-    sent: std::time::Instant,
-    done: std::time::Instant,
+    head: response::Parts,
+    body: Bytes,
+    sent: Instant,
+    done: Instant,
     pool_wait: Duration,
 ) -> Exchange {
-    let (head, body) = response.into_parts();
     Exchange {
         sent,
         done,

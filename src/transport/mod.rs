@@ -12,11 +12,16 @@ mod classify;
 mod client;
 mod config;
 mod connector;
+mod dial;
 mod exchange;
 mod fd_limit;
 mod insecure;
+mod lease;
+mod pool;
+mod request;
 mod shared;
 mod tls;
+mod waiters;
 
 pub use crate::metrics::ErrorKind;
 pub use client::Transport;

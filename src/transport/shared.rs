@@ -6,9 +6,10 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use http::Uri;
 use http::uri::{Authority, Scheme};
+use http::{HeaderValue, Uri};
 use rustls::ClientConfig;
+use rustls::pki_types::ServerName;
 
 use super::connector::SourceConnector;
 use super::{TransportConfig, tls};
@@ -24,6 +25,12 @@ pub struct TransportShared {
     pub(super) http: HttpVersion,
     pub(super) tls: Arc<ClientConfig>,
     pub(super) tcp: SourceConnector,
+    /// What the TCP connector is given: the scheme and authority alone.
+    pub(super) dial_uri: Uri,
+    /// The name the server's certificate must carry; `None` on plain HTTP.
+    pub(super) server_name: Option<ServerName<'static>>,
+    /// The `Host` header of every HTTP/1.1 request.
+    pub(super) host: HeaderValue,
     pub(super) request_timeout: Duration,
     pub(super) max_connections: Option<usize>,
 }
@@ -42,6 +49,13 @@ impl TransportShared {
 
         let is_tls = scheme == Scheme::HTTPS;
         let tls = tls::client_config(cfg, is_tls)?;
+        let server_name = if is_tls {
+            Some(server_name(&authority)?)
+        } else {
+            None
+        };
+        let dial_uri = dial_uri(&scheme, &authority)?;
+        let host = host_header(&authority)?;
         tracing::debug!(
             target = %cfg.base_url,
             http = ?cfg.http,
@@ -57,6 +71,9 @@ impl TransportShared {
             http: cfg.http,
             tls: Arc::new(tls),
             tcp: SourceConnector::new(&cfg.source_addrs),
+            dial_uri,
+            server_name,
+            host,
             request_timeout: cfg.request_timeout,
             max_connections: cfg.max_connections,
         }))
@@ -113,6 +130,43 @@ fn parse_base_url(url: &str) -> anyhow::Result<(Scheme, Authority)> {
         )));
     }
     Ok((scheme, authority))
+}
+
+/// The TLS server name of the target's host, brackets of an IPv6 literal
+/// taken off.
+fn server_name(authority: &Authority) -> anyhow::Result<ServerName<'static>> {
+    let host = authority
+        .host()
+        .trim_start_matches('[')
+        .trim_end_matches(']');
+    ServerName::try_from(host.to_owned()).map_err(|err| {
+        usage(format!(
+            "target host {host:?} is not a valid TLS server name ({err}); give a DNS name \
+             or an IP address"
+        ))
+    })
+}
+
+fn dial_uri(scheme: &Scheme, authority: &Authority) -> anyhow::Result<Uri> {
+    Uri::builder()
+        .scheme(scheme.clone())
+        .authority(authority.clone())
+        .path_and_query("/")
+        .build()
+        .map_err(|err| {
+            usage(format!(
+                "target {scheme}://{authority} is not a valid URL: {err}"
+            ))
+        })
+}
+
+fn host_header(authority: &Authority) -> anyhow::Result<HeaderValue> {
+    HeaderValue::from_str(authority.as_str()).map_err(|err| {
+        usage(format!(
+            "target authority {:?} cannot be a Host header: {err}",
+            authority.as_str()
+        ))
+    })
 }
 
 #[cfg(test)]
