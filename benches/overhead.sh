@@ -18,6 +18,19 @@ make_cert
 start_nginx 1 "$PLAIN" 18443
 
 base="http://127.0.0.1:$PLAIN"
+# The probe at a fixed rate over the same 64 connections as the closed loop.
+cat > "$WORK/open.toml" <<TOML
+name = "bench-overhead"
+[target]
+connections = { mode = "shared", max = 64 }
+[load]
+model = "open"
+stages = [{ duration = "0s", rate = 1 }, { duration = "1s", rate = 1 }]
+max_clients = 4096
+grace = "2s"
+[conversation]
+probe = "availability"
+TOML
 taskset -c 0 "$CHATLOAD" run "$ROOT/scenarios/probe.toml" --target "$base" --clients 64 \
   --duration "${SECONDS_PER_RUN}s" --workers 1 --http 1.1 --quiet --out "$WORK/max" >/dev/null
 max=$(summary_rps "$WORK/max/summary.json" availability)
@@ -32,7 +45,7 @@ echo "| --- | ---: | ---: | ---: | ---: | ---: |"
 for share in 50 80; do
   rate=$(python3 -c "print(round($max * $share / 100))")
   out="$WORK/open-$share"
-  taskset -c 0 "$CHATLOAD" run "$ROOT/scenarios/probe.toml" --target "$base" --rate "$rate" \
+  taskset -c 0 "$CHATLOAD" run "$WORK/open.toml" --target "$base" --rate "$rate" \
     --duration "${SECONDS_PER_RUN}s" --workers 1 --http 1.1 --quiet --out "$out" >/dev/null &
   pid=$!
   sleep 2

@@ -20,7 +20,7 @@ use tokio::task::LocalSet;
 use tokio::time::Instant;
 
 use super::caller::{WorkerCtx, tenant_query};
-use super::client::{Lifetime, spawn_client};
+use super::client::{Lifetime, spawn_client, spawn_probe};
 use super::control::{Control, Phase, Timeline};
 use super::profile;
 use super::segment;
@@ -111,6 +111,8 @@ async fn drive(spec: WorkerSpec) {
 
     phases.abort();
     ticker.abort();
+    // Idle callers hold the context; letting go of them ends the cycle.
+    ctx.idle_callers.borrow_mut().clear();
     send_last(&ctx, spec.index, start, next.get(), &spec.reports);
 }
 
@@ -125,6 +127,8 @@ fn worker_ctx(spec: &WorkerSpec, phase: watch::Receiver<Phase>) -> WorkerCtx {
         }
         Connections::PerClient => None,
     };
+    let probe = scenario.conversation.probe;
+    let probe_path = probe.map(|e| (e, e.path(scenario.target.api, "", "")));
     WorkerCtx {
         tenant_query: tenant_query(&scenario.target.tenant_url),
         scenario,
@@ -135,6 +139,8 @@ fn worker_ctx(spec: &WorkerSpec, phase: watch::Receiver<Phase>) -> WorkerCtx {
         active_chats: Cell::new(0),
         phase,
         rng: RefCell::new(SmallRng::seed_from_u64(spec.seed)),
+        idle_callers: RefCell::new(Vec::new()),
+        probe_path,
     }
 }
 
@@ -227,7 +233,10 @@ async fn open(ctx: &Rc<WorkerCtx>, spec: &WorkerSpec, max_clients: u64) {
             ctx.metrics.borrow_mut().chat_dropped();
             continue;
         }
-        spawn_client(ctx, at, Lifetime::Open);
+        match spec.scenario.conversation.probe {
+            Some(_) => spawn_probe(ctx, at),
+            None => spawn_client(ctx, at, Lifetime::Open),
+        }
     }
 }
 
