@@ -127,7 +127,11 @@ impl Caller {
         path: &str,
         body: Body,
     ) -> Reply {
-        self.exchange(endpoint, intended, path, body, None).await
+        // Boxed: the exchange's state is large and lives only while the
+        // request is in flight, while the futures that await it (a whole
+        // chat's) live as long as the client; inline, every client would
+        // carry it even when asleep.
+        Box::pin(self.exchange(endpoint, intended, path, body, None)).await
     }
 
     /// A long poll of `path`. `ending` is the chat's flag that the customer
@@ -135,8 +139,7 @@ impl Caller {
     /// crossed the end, not a failure.
     pub async fn poll(&self, intended: Instant, path: &str, ending: &Cell<bool>) -> Reply {
         let endpoint = Endpoint::PollEvents;
-        self.exchange(endpoint, intended, path, Body::empty(), Some(ending))
-            .await
+        Box::pin(self.exchange(endpoint, intended, path, Body::empty(), Some(ending))).await
     }
 
     async fn exchange(

@@ -118,18 +118,26 @@ async fn chats(
         if *phase.borrow() != Phase::Running {
             return;
         }
-        run_chat(caller, intended, phase).await;
+        let requested = run_chat(caller, intended, phase).await;
         if matches!(lifetime, Lifetime::Open) || is_retired(lifetime) {
             return;
         }
 
-        let LoadPause(pause) = LoadPause::draw(&caller.ctx);
+        let LoadPause(mut pause) = LoadPause::draw(&caller.ctx);
+        if !requested {
+            pause = pause.max(RETRY_REQUEST_CHAT);
+        }
         intended = Instant::now() + pause;
         if !sleep_while_running(phase, intended).await {
             return;
         }
     }
 }
+
+/// Least wait before a client tries Request Chat again after it failed.
+/// Real clients wait too (the web widget retries every 4 s); without it, a
+/// target that refuses connections turns every client into a hot loop.
+const RETRY_REQUEST_CHAT: Duration = Duration::from_secs(1);
 
 /// The closed model's pause between chats, drawn per chat.
 struct LoadPause(Duration);
@@ -168,15 +176,22 @@ enum ChatEnd {
 
 /// One chat: pre-chat calls, Request Chat, the conversation with one long
 /// poll outstanding throughout, then the end.
-async fn run_chat(caller: &Rc<Caller>, intended: Instant, phase: &mut watch::Receiver<Phase>) {
+async fn run_chat(
+    caller: &Rc<Caller>,
+    intended: Instant,
+    phase: &mut watch::Receiver<Phase>,
+) -> bool {
     let ctx = &caller.ctx;
     let next = pre_chat(caller, intended).await;
+    // Started means requested: a chat whose Request Chat fails is a started
+    // chat that failed, so that started = completed + failed + ended by
+    // the run.
+    ctx.metrics.borrow_mut().chat_started();
     let Some(created) = request_chat(caller, next).await else {
         ctx.metrics.borrow_mut().chat_failed();
-        return;
+        return false;
     };
 
-    ctx.metrics.borrow_mut().chat_started();
     ctx.active_chats.set(ctx.active_chats.get() + 1);
     let view = Rc::new(ChatView::new(created.chat_id.clone()));
     if !created.is_new_chat.0 {
@@ -190,6 +205,7 @@ async fn run_chat(caller: &Rc<Caller>, intended: Instant, phase: &mut watch::Rec
     let poller = tokio::task::spawn_local(poll_loop(caller.clone(), view.clone()));
     let end = converse(caller, &view, next, phase).await;
     finish(caller, &view, poller, end, next).await;
+    true
 }
 
 async fn pre_chat(caller: &Caller, intended: Instant) -> Instant {
