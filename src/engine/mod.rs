@@ -281,6 +281,24 @@ fn start_metrics(
     Ok((Some(live), Some(MetricsServer { stop, task })))
 }
 
+/// The HTTP policy as the scenario file spells it.
+fn http_name(http: scenario::HttpVersion) -> &'static str {
+    match http {
+        scenario::HttpVersion::Http1 => "1.1",
+        scenario::HttpVersion::Http2 => "2",
+        scenario::HttpVersion::Auto => "auto",
+    }
+}
+
+/// The connection policy in words, such as `shared, at most 64`.
+fn connections_text(connections: scenario::Connections) -> String {
+    match connections {
+        scenario::Connections::Shared { max: Some(max) } => format!("shared, at most {max}"),
+        scenario::Connections::Shared { max: None } => "shared".to_owned(),
+        scenario::Connections::PerClient => "per_client".to_owned(),
+    }
+}
+
 fn run_info(scenario: &Scenario, target_url: &str, started_at: SystemTime) -> RunInfo {
     RunInfo {
         scenario: scenario.name.clone(),
@@ -289,8 +307,8 @@ fn run_info(scenario: &Scenario, target_url: &str, started_at: SystemTime) -> Ru
         duration: Duration::ZERO,
         segment: scenario.load.segment.to_string(),
         insecure: scenario.target.insecure,
-        http: format!("{:?}", scenario.target.http),
-        connections: format!("{:?}", scenario.target.connections),
+        http: http_name(scenario.target.http).to_owned(),
+        connections: connections_text(scenario.target.connections),
         scenario_toml: scenario.to_toml(),
     }
 }
