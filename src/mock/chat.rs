@@ -126,10 +126,13 @@ impl ChatInner {
         self.log.extend(entries);
     }
 
-    /// Appends a client event in the form History gives it back.
-    // TODO(#6): the log has no length cap, so a client that keeps sending
-    // events to one live chat grows it without bound; cap it and answer
-    // further Send Events with 400.
+    /// How many events the log holds, client and server ones alike.
+    pub fn log_len(&self) -> usize {
+        self.log.len()
+    }
+
+    /// Appends a client event in the form History gives it back. Send
+    /// Events checks the chat's cap before it calls this.
     pub fn push_client(&mut self, event: ServerEvent) {
         self.log.push(Entry {
             event,

@@ -42,6 +42,10 @@ pub struct MockConfig {
     pub max_stored_bytes: usize,
     /// Largest JSON request body, in bytes.
     pub max_json_body: usize,
+    /// Most events one chat's log keeps; Send Events beyond it is refused,
+    /// so a client that never ends its chat cannot grow the mock without
+    /// bound.
+    pub max_chat_events: usize,
     /// Faults injected around the handlers, in order.
     pub faults: Vec<Fault>,
 }
@@ -72,6 +76,9 @@ impl MockConfig {
             // long upload test from exhausting the machine.
             max_stored_bytes: 512 * 1024 * 1024,
             max_json_body: 1024 * 1024,
+            // A long soak chat sends a message every few seconds: ten
+            // thousand events is hours of it, and about a megabyte.
+            max_chat_events: 10_000,
             faults: s.faults.clone(),
         }
     }

@@ -166,6 +166,7 @@ async fn send_events(call: &Call<'_>, body: Incoming) -> Reply {
         );
         return Err(ApiError::detail(ErrorCode::BAD_JSON, detail));
     }
+    log_has_room(call, &chat, sent.events.len())?;
 
     call.center.customer_events(&chat, sent.events);
     if version.is_v2() {
@@ -173,6 +174,23 @@ async fn send_events(call: &Call<'_>, body: Incoming) -> Reply {
     } else {
         Ok(reply::json(Bytes::from_static(b"{\"events\":[]}")))
     }
+}
+
+/// Refuses events that would take a chat's log past the mock's cap. The
+/// API names no code for it, so it is an unspecified server error (500)
+/// whose message says what to do.
+fn log_has_room(call: &Call<'_>, chat: &Chat, adding: usize) -> Result<(), ApiError> {
+    let cap = call.center.config.max_chat_events;
+    let held = chat.lock().log_len();
+    if held + adding <= cap {
+        return Ok(());
+    }
+    let detail = format!(
+        "chat {} already holds {held} events and the mock keeps at most {cap} per chat; \
+         end the chat and request a new one",
+        chat.id
+    );
+    Err(ApiError::detail(ErrorCode::UNSPECIFIED, detail))
 }
 
 async fn poll_events(call: &Call<'_>) -> Reply {

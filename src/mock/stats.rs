@@ -3,12 +3,16 @@
 
 use std::collections::HashSet;
 use std::hash::{DefaultHasher, Hash, Hasher};
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Mutex, PoisonError};
 
 use serde::{Deserialize, Serialize};
 
 use super::store::ClientKey;
+
+/// Most distinct clients counted; [`StatsSnapshot::distinct_exact`] turns
+/// false once a client beyond it is seen. About 4 MiB of hashes.
+pub const SEEN_CAP: usize = 250_000;
 
 /// Path of the counters, outside the API prefix so no client mistakes it
 /// for a method.
@@ -25,13 +29,13 @@ pub(crate) struct Stats {
     pub max_chats_per_client: AtomicU64,
     pub distinct_clients: AtomicU64,
     pub uuid_clients: AtomicU64,
-    /// Hashes of the clients that ever made a chat. Eight bytes a client
-    /// rather than the key itself; a collision among a few million 64-bit
-    /// hashes is too rare to matter for a count.
-    ///
-    /// TODO(#6): the set grows with every new client and is never trimmed,
-    /// so a day-long open-model run against `chatload serve` holds tens of
-    /// megabytes; an approximate counter (HyperLogLog) would bound it.
+    /// A client came after the set was full, so the counts are a floor.
+    seen_overflow: AtomicBool,
+    /// Hashes of the clients that ever made a chat, up to [`SEEN_CAP`] of
+    /// them. Eight bytes a client rather than the key itself; a collision
+    /// among a few hundred thousand 64-bit hashes is too rare to matter for
+    /// a count. Past the cap new clients are no longer counted, so that a
+    /// day-long open-model run cannot grow the set without bound.
     seen_clients: Mutex<HashSet<u64>>,
 }
 
@@ -58,6 +62,14 @@ pub struct StatsSnapshot {
     /// real clients.
     #[serde(default)]
     pub uuid_clients: u64,
+    /// True while every client was counted; false once more than
+    /// [`SEEN_CAP`] came, when the two counts above stop at the cap.
+    #[serde(default = "exact_by_default")]
+    pub distinct_exact: bool,
+}
+
+fn exact_by_default() -> bool {
+    true
 }
 
 impl Stats {
@@ -75,12 +87,19 @@ impl Stats {
     pub fn client_seen(&self, client: &ClientKey) {
         let mut hasher = DefaultHasher::new();
         client.hash(&mut hasher);
-        let new = match self.seen_clients.lock() {
-            Ok(mut seen) => seen.insert(hasher.finish()),
-            // A panic elsewhere poisoned the set; the count is only a
-            // statistic, so it goes on with the data as it stands.
-            Err(poisoned) => poisoned.into_inner().insert(hasher.finish()),
-        };
+        let hash = hasher.finish();
+        // A panic elsewhere may have poisoned the set; the count is only a
+        // statistic, so it goes on with the data as it stands.
+        let mut seen = self
+            .seen_clients
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if seen.len() >= SEEN_CAP && !seen.contains(&hash) {
+            self.seen_overflow.store(true, Ordering::Relaxed);
+            return;
+        }
+        let new = seen.insert(hash);
+        drop(seen);
         if new {
             Stats::up(&self.distinct_clients);
             if uuid::Uuid::parse_str(client.client_id()).is_ok() {
@@ -101,6 +120,7 @@ impl Stats {
             max_chats_per_client: read(&self.max_chats_per_client),
             distinct_clients: read(&self.distinct_clients),
             uuid_clients: read(&self.uuid_clients),
+            distinct_exact: !self.seen_overflow.load(Ordering::Relaxed),
         }
     }
 }
@@ -132,5 +152,20 @@ mod tests {
         stats.client_seen(&ClientKey::new("t", "app", uuid));
         let snapshot = stats.snapshot();
         assert_eq!((snapshot.distinct_clients, snapshot.uuid_clients), (2, 1));
+        assert!(snapshot.distinct_exact);
+    }
+
+    #[test]
+    fn clients_past_the_cap_are_not_kept_and_the_count_says_so() {
+        let stats = Stats::default();
+        for n in 0..SEEN_CAP + 10 {
+            stats.client_seen(&ClientKey::new("t", "app", &n.to_string()));
+        }
+        stats.client_seen(&ClientKey::new("t", "app", "0"));
+        let snapshot = stats.snapshot();
+        assert_eq!(snapshot.distinct_clients, SEEN_CAP as u64);
+        assert!(!snapshot.distinct_exact);
+        let kept = stats.seen_clients.lock().unwrap().len();
+        assert_eq!(kept, SEEN_CAP);
     }
 }
