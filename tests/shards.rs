@@ -75,6 +75,46 @@ async fn mock_stats(url: &str) -> StatsSnapshot {
     serde_json::from_str(body).expect("stats are JSON")
 }
 
+/// A shard that begins a second after the shared start misses the open
+/// model's arrivals of that second: they count as dropped and as missed,
+/// and the warning names the late start, not the client cap.
+#[test]
+fn a_late_shard_counts_the_arrivals_it_missed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let mock = runtime
+        .block_on(start_embedded(MockConfig::default(), false))
+        .unwrap();
+    let text = format!(
+        r#"
+name = "it-late-shard"
+[target]
+url = "{}"
+[load]
+model = "open"
+stages = [{{ duration = "0s", rate = 20 }}, {{ duration = "3s", rate = 20 }}]
+max_clients = 100
+grace = "1s"
+[conversation]
+probe = "availability"
+"#,
+        mock.url
+    );
+
+    let start_at = SystemTime::now() - Duration::from_secs(1);
+    let summary = run(&text, tmp.path().join("late"), None, Some(start_at));
+    runtime.block_on(mock.stop());
+
+    let chats = &summary.chats;
+    // 20 arrivals a second, evenly spaced: about 20 fell in the lost second.
+    assert!((15..=26).contains(&chats.missed), "{chats:?}");
+    assert_eq!(chats.dropped, chats.missed, "{chats:?}");
+    assert!(summary.actual_start.is_some());
+    let warnings = summary.warnings.join("\n");
+    assert!(warnings.contains("chats.missed"), "{warnings}");
+    assert!(!warnings.contains("every client was busy"), "{warnings}");
+}
+
 #[test]
 fn three_segments_add_up_to_one_whole_run_with_no_client_shared() {
     let tmp = tempfile::tempdir().unwrap();

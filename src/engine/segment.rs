@@ -107,7 +107,7 @@ impl Start {
             tracing::warn!(
                 late = %humantime::format_duration(round_ms(self.late)),
                 "this shard starts after the shared start; it joins the schedule where it \
-                 stands and counts the open model's missed arrivals as dropped"
+                 stands and counts the open model's missed arrivals as dropped (chats.missed)"
             );
         }
         tokio::time::sleep_until(self.instant).await;
@@ -135,7 +135,7 @@ impl ShardRecord {
         summary.actual_start = Some(utc_millis(actual));
         summary.warnings.push(format!(
             "this shard started {} after the shared start; the open model's arrivals it \
-             missed are part of the dropped chats; give --start-at more lead time",
+             missed are among the dropped chats (chats.missed); give --start-at more lead time",
             humantime::format_duration(round_ms(self.start.late))
         ));
     }

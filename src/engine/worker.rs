@@ -218,11 +218,8 @@ async fn open(ctx: &Rc<WorkerCtx>, spec: &WorkerSpec, max_clients: u64) {
 
     for offset in arrivals {
         let at = spec.timeline.start + offset;
-        // TODO(#5): missed arrivals share the dropped counter with those
-        // refused for want of a client, so the busy-client warning shows up
-        // for a late start too; a counter of their own would tell them apart.
         if at < spec.begin {
-            ctx.metrics.borrow_mut().chat_dropped();
+            ctx.metrics.borrow_mut().chat_missed();
             continue;
         }
         tokio::time::sleep_until(at).await;

@@ -26,6 +26,9 @@ pub struct Counters {
     /// Open model: chats that could not start because every client slot
     /// was busy.
     pub chats_dropped: u64,
+    /// Of the dropped chats, those whose arrival fell before this shard
+    /// began: it started after the shared start.
+    pub chats_missed: u64,
     /// Server events the protocol model did not know.
     pub unknown_events: u64,
 }
@@ -38,6 +41,7 @@ impl Counters {
         self.chats_failed += other.chats_failed;
         self.chats_interrupted += other.chats_interrupted;
         self.chats_dropped += other.chats_dropped;
+        self.chats_missed += other.chats_missed;
         self.unknown_events += other.unknown_events;
     }
 }

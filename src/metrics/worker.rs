@@ -85,6 +85,13 @@ impl WorkerMetrics {
         self.current.counters.chats_dropped += 1;
     }
 
+    /// Counts an arrival that fell before a late shard began: dropped, and
+    /// told apart from the ones that found no free client.
+    pub fn chat_missed(&mut self) {
+        self.current.counters.chats_dropped += 1;
+        self.current.counters.chats_missed += 1;
+    }
+
     /// Counts a server event the protocol model did not know.
     pub fn unknown_event(&mut self) {
         self.current.counters.unknown_events += 1;

@@ -86,6 +86,9 @@ pub struct ChatFigures {
     pub interrupted: u64,
     /// Open model: arrivals that found no free client and never started.
     pub dropped: u64,
+    /// Of the dropped, the arrivals a late shard missed before it began.
+    #[serde(default)]
+    pub missed: u64,
     /// Most chats active at once, sampled each second.
     pub peak_active: u64,
 }
@@ -176,6 +179,7 @@ pub fn summarize(info: &RunInfo, data: &RunData) -> Summary {
             failed: counters.chats_failed,
             interrupted: counters.chats_interrupted,
             dropped: counters.chats_dropped,
+            missed: counters.chats_missed,
             peak_active: data.peak_active_chats,
         },
         requests: request_figures(totals.requests(), totals.errors(), seconds),

@@ -117,9 +117,13 @@ fn totals(summary: &Summary, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out, "errors: {}", kinds.join(", "))?;
 
     let chats = &summary.chats;
+    let missed = match chats.missed {
+        0 => String::new(),
+        n => format!(" ({n} missed by a late start)"),
+    };
     writeln!(
         out,
-        "chats: started {}, completed {}, failed {}, ended by the run {}, dropped {}, \
+        "chats: started {}, completed {}, failed {}, ended by the run {}, dropped {}{missed}, \
          peak active {}",
         chats.started,
         chats.completed,

@@ -132,6 +132,7 @@ fn add_summary_counts(totals: &mut Snapshot, shard: &Shard) {
     counters.chats_failed += summary.chats.failed;
     counters.chats_interrupted += summary.chats.interrupted;
     counters.chats_dropped += summary.chats.dropped;
+    counters.chats_missed += summary.chats.missed;
     counters.unknown_events += summary.unknown_events;
 
     for (name, figures) in &summary.endpoints {

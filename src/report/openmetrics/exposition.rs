@@ -200,6 +200,13 @@ fn chats(text: &mut String, totals: &Snapshot) {
     let _ = writeln!(text, "chatload_chats_dropped_total {}", c.chats_dropped);
     family(
         text,
+        "chatload_chats_missed",
+        "counter",
+        "Of the dropped chats, arrivals a late shard missed before it began.",
+    );
+    let _ = writeln!(text, "chatload_chats_missed_total {}", c.chats_missed);
+    family(
+        text,
         "chatload_unknown_events",
         "counter",
         "Server events of types the protocol model does not know.",

@@ -139,6 +139,7 @@ fn chat_figure(statistic: Statistic, summary: &Summary) -> f64 {
         Statistic::Failed => chats.failed as f64,
         Statistic::FailedRate => share(chats.failed, chats.started),
         Statistic::DroppedRate => share(chats.dropped, chats.started + chats.dropped),
+        Statistic::Missed => chats.missed as f64,
         _ => chats.dropped as f64,
     }
 }

@@ -69,8 +69,11 @@ pub enum Statistic {
     Completed,
     /// Chats that ended in an error.
     Failed,
-    /// Open-model arrivals that found no free client.
+    /// Open-model arrivals that never started: no free client, or a late
+    /// shard's start.
     Dropped,
+    /// Of the dropped, the arrivals a late shard missed.
+    Missed,
     /// Failed chats as a share of chats started.
     FailedRate,
     /// Dropped arrivals as a share of all arrivals, started or dropped.
@@ -85,7 +88,7 @@ impl Statistic {
             P50 | P90 | P95 | P99 | P999 | Min | Max | Mean => Quantity::Time,
             Rate => Quantity::PerSecond,
             ErrorRate | FailedRate | DroppedRate => Quantity::Fraction,
-            Count | Errors | ErrorsOf(_) | Started | Completed | Failed | Dropped => {
+            Count | Errors | ErrorsOf(_) | Started | Completed | Failed | Dropped | Missed => {
                 Quantity::Count
             }
         }
@@ -134,11 +137,12 @@ const ERRORS: [(&str, Statistic); 8] = [
     ("protocol", Statistic::ErrorsOf(ErrorKind::Protocol)),
 ];
 
-const CHATS: [(&str, Statistic); 6] = [
+const CHATS: [(&str, Statistic); 7] = [
     ("started", Statistic::Started),
     ("completed", Statistic::Completed),
     ("failed", Statistic::Failed),
     ("dropped", Statistic::Dropped),
+    ("missed", Statistic::Missed),
     ("failed_rate", Statistic::FailedRate),
     ("dropped_rate", Statistic::DroppedRate),
 ];
