@@ -76,7 +76,7 @@ pub struct LiveStats {
 }
 
 /// Everything a finished run measured, for the summary and the files.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct RunData {
     /// Wall-clock start; interval k began k seconds after it.
     pub started_at: SystemTime,

@@ -8,7 +8,8 @@
 //! timestamps are seconds after it, so logs of several machines can be
 //! merged on wall-clock time.
 
-use std::io::{self, Write};
+use std::fs::File;
+use std::io::{self, Seek, SeekFrom, Write};
 use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -31,14 +32,20 @@ pub fn service_tag(endpoint: Endpoint) -> String {
     format!("{}{SERVICE_SUFFIX}", endpoint.name())
 }
 
+/// Encoded lines held in memory before they go to the spill file: a few
+/// minutes of a busy run.
+const SPILL_AT: usize = 1 << 20;
+
 /// Encodes interval histograms into log lines as the run goes.
 ///
-/// TODO(#7): the lines stay in memory until the results are written, so a
-/// day-long soak holds tens of megabytes; appending them to a temporary
-/// file in the results directory as they come would bound it.
+/// Lines gather in memory and move to an unnamed temporary file each time
+/// they pass [`SPILL_AT`], so a day-long soak holds a megabyte of them, not
+/// hundreds. The file has no name, so nothing is left behind whatever way
+/// the process ends.
 pub struct HlogRecorder {
     serializer: V2DeflateSerializer,
     lines: Vec<u8>,
+    spill: Option<File>,
 }
 
 impl Default for HlogRecorder {
@@ -46,6 +53,7 @@ impl Default for HlogRecorder {
         HlogRecorder {
             serializer: V2DeflateSerializer::new(),
             lines: Vec::new(),
+            spill: None,
         }
     }
 }
@@ -73,25 +81,54 @@ impl HlogRecorder {
         writer
             .write_histogram(histogram, start, length, Some(tag))
             .with_context(|| format!("encoding the `{tag:?}` histogram"))?;
+        if self.lines.len() >= SPILL_AT {
+            self.spill()
+                .context("moving interval log lines to a temporary file")?;
+        }
+        Ok(())
+    }
+
+    fn spill(&mut self) -> io::Result<()> {
+        let file = match &mut self.spill {
+            Some(file) => file,
+            None => self.spill.insert(tempfile::tempfile()?),
+        };
+        file.write_all(&self.lines)?;
+        self.lines.clear();
         Ok(())
     }
 
     /// The lines written so far.
     pub fn finish(self) -> HlogLines {
-        HlogLines { lines: self.lines }
+        HlogLines {
+            spill: self.spill,
+            lines: self.lines,
+        }
     }
 }
 
-/// Encoded interval lines, waiting for their header.
-#[derive(Debug, Clone, Default)]
+/// Encoded interval lines, waiting for their header: those spilled to a
+/// temporary file, then those still in memory.
+#[derive(Debug, Default)]
 pub struct HlogLines {
+    spill: Option<File>,
     lines: Vec<u8>,
 }
 
 impl HlogLines {
     /// True if and only if no interval was recorded.
     pub fn is_empty(&self) -> bool {
-        self.lines.is_empty()
+        self.spill.is_none() && self.lines.is_empty()
+    }
+
+    /// Copies every line to `out`, in the order they were recorded.
+    fn copy_to<W: Write>(&self, out: &mut W) -> io::Result<()> {
+        if let Some(mut file) = self.spill.as_ref() {
+            // Reads share the file's cursor with the writes before them.
+            file.seek(SeekFrom::Start(0))?;
+            io::copy(&mut file, out)?;
+        }
+        out.write_all(&self.lines)
     }
 }
 
@@ -110,7 +147,7 @@ pub fn write_hlog<W: Write>(
         .with_start_time(started_at)
         .with_base_time(started_at)
         .begin_log_with(out, &mut serializer)?;
-    out.write_all(&lines.lines)?;
+    lines.copy_to(out)?;
     out.flush()
 }
 
@@ -258,6 +295,31 @@ mod tests {
         assert_eq!(read[1].duration, length);
         assert_eq!(read[1].histogram.len(), 1);
         assert_eq!(read[1].histogram.max(), second.max());
+    }
+
+    #[test]
+    fn lines_past_the_memory_limit_spill_and_read_back_in_order() {
+        let started_at = UNIX_EPOCH + Duration::from_secs(1_796_320_800);
+        let mut recorder = HlogRecorder::new();
+        let interval = |k: u64| histogram(&(0..200).map(|i| i * 37 + k).collect::<Vec<_>>());
+        let mut pushed = 0u64;
+        while recorder.spill.is_none() || recorder.lines.is_empty() {
+            let at = Duration::from_secs(pushed);
+            recorder
+                .push("send_events", at, Duration::from_secs(1), &interval(pushed))
+                .unwrap();
+            pushed += 1;
+        }
+        assert!(recorder.lines.len() < SPILL_AT, "memory was not emptied");
+
+        let mut file = Vec::new();
+        write_hlog(&mut file, started_at, &recorder.finish()).unwrap();
+        let read = parse_hlog(&file).unwrap();
+        assert_eq!(read.len() as u64, pushed);
+        for (k, line) in (0..).zip(&read) {
+            assert_eq!(line.start, started_at + Duration::from_secs(k));
+            assert_eq!(line.histogram, interval(k));
+        }
     }
 
     #[test]
