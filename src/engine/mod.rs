@@ -12,6 +12,7 @@ mod chat_view;
 mod client;
 pub mod control;
 mod harvest;
+mod pacer;
 mod poll;
 pub mod segment;
 mod target;
@@ -206,7 +207,7 @@ fn execute(
         shard,
         ..
     } = run;
-    let workers = options.workers.unwrap_or_else(default_workers).max(1);
+    let workers = worker_count(options.workers.unwrap_or_else(default_workers), scenario);
     let planned = scenario.load.duration();
     let timeline = Timeline::new(shard.start.instant, planned, scenario.load.grace);
     let control = Control::new();
@@ -382,6 +383,27 @@ fn create_results_dir(dir: &Path) -> anyhow::Result<()> {
     })
 }
 
+/// The workers to start: as asked, but in the open model no more than the
+/// shard's client cap, since each worker holds a share of it and a worker
+/// with a share of zero would drop every arrival it is dealt.
+fn worker_count(wanted: usize, scenario: &Scenario) -> usize {
+    let cap = match scenario.load.model {
+        scenario::LoadModel::Open { max_clients, .. } => {
+            let segment = scenario.load.segment;
+            segment::split(max_clients, segment, 0, 1) as usize
+        }
+        scenario::LoadModel::Closed { .. } => usize::MAX,
+    };
+    if wanted > cap {
+        tracing::debug!(
+            wanted,
+            cap,
+            "fewer workers than asked: each needs a client slot"
+        );
+    }
+    wanted.min(cap).max(1)
+}
+
 fn default_workers() -> usize {
     std::thread::available_parallelism()
         .map(|n| n.get())
@@ -398,4 +420,28 @@ fn wanted_files(scenario: &Scenario) -> u64 {
     };
     // Two descriptors per connection when the mock runs in this process.
     clients.saturating_mul(4).saturating_add(4096)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn open_scenario(max_clients: u64, segment: &str) -> Scenario {
+        let text = format!(
+            "name = \"w\"\n[load]\nmodel = \"open\"\nmax_clients = {max_clients}\n\
+             stages = [{{ duration = \"1s\", rate = 5 }}]\n"
+        );
+        let mut scenario = scenario::parse(&text, "w.toml").unwrap();
+        scenario.load.segment = segment.parse().unwrap();
+        scenario
+    }
+
+    #[test]
+    fn an_open_run_has_no_worker_without_a_client_slot() {
+        assert_eq!(worker_count(4, &open_scenario(2, "1/1")), 2);
+        assert_eq!(worker_count(4, &open_scenario(100, "1/1")), 4);
+        // Shard 3 of 3 gets one of the five slots.
+        assert_eq!(worker_count(2, &open_scenario(5, "3/3")), 1);
+        assert_eq!(worker_count(0, &open_scenario(5, "1/1")), 1);
+    }
 }

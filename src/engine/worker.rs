@@ -22,6 +22,7 @@ use tokio::time::Instant;
 use super::caller::{WorkerCtx, tenant_query};
 use super::client::{Lifetime, spawn_client, spawn_probe};
 use super::control::{Control, Phase, Timeline};
+use super::pacer::Pacer;
 use super::profile;
 use super::segment;
 use crate::metrics::{Snapshot, WorkerMetrics};
@@ -30,6 +31,11 @@ use crate::transport::{Transport, TransportShared};
 
 /// How often the closed-model driver re-reads its target.
 const DRIVER_TICK: Duration = Duration::from_millis(10);
+
+/// An arrival the worker reaches later than this after its time is not
+/// started but counted as missed: the worker fell behind, and chats started
+/// that late would quietly lower the rate the plan asked for.
+const LATE_LIMIT: Duration = Duration::from_secs(1);
 
 /// Longest a worker waits for its clients after the run has ended them,
 /// so that a hung target cannot keep the run from writing its results.
@@ -198,8 +204,9 @@ async fn closed(ctx: &Rc<WorkerCtx>, spec: &WorkerSpec) {
 }
 
 /// Open model: start a one-chat client at each of this worker's arrival
-/// times; an arrival beyond the client cap is dropped, not delayed, and so
-/// is one that fell before a late shard began.
+/// times; an arrival beyond the client cap is dropped, not delayed. One
+/// that fell before a late shard began, or that the worker reached more
+/// than [`LATE_LIMIT`] after its time, is dropped and counted as missed.
 async fn open(ctx: &Rc<WorkerCtx>, spec: &WorkerSpec, max_clients: u64) {
     let load = &spec.scenario.load;
     let arrival = match load.model {
@@ -216,15 +223,20 @@ async fn open(ctx: &Rc<WorkerCtx>, spec: &WorkerSpec, max_clients: u64) {
         worker,
     );
 
+    let mut pacer = Pacer::new();
     for offset in arrivals {
         let at = spec.timeline.start + offset;
         if at < spec.begin {
             ctx.metrics.borrow_mut().chat_missed();
             continue;
         }
-        tokio::time::sleep_until(at).await;
+        pacer.wait_until(at).await;
         if ctx.phase() != Phase::Running {
             return;
+        }
+        if Instant::now().saturating_duration_since(at) > LATE_LIMIT {
+            ctx.metrics.borrow_mut().chat_missed();
+            continue;
         }
         if ctx.active_clients.get() >= cap {
             ctx.metrics.borrow_mut().chat_dropped();

@@ -26,8 +26,9 @@ pub struct Counters {
     /// Open model: chats that could not start because every client slot
     /// was busy.
     pub chats_dropped: u64,
-    /// Of the dropped chats, those whose arrival fell before this shard
-    /// began: it started after the shared start.
+    /// Of the dropped chats, those whose arrival time had passed when the
+    /// worker reached them: the shard started late, or the worker fell
+    /// behind.
     pub chats_missed: u64,
     /// Server events the protocol model did not know.
     pub unknown_events: u64,

@@ -85,8 +85,9 @@ impl WorkerMetrics {
         self.current.counters.chats_dropped += 1;
     }
 
-    /// Counts an arrival that fell before a late shard began: dropped, and
-    /// told apart from the ones that found no free client.
+    /// Counts an arrival whose time had passed when its worker reached it
+    /// (a late shard, or a worker that fell behind): dropped, and told
+    /// apart from the ones that found no free client.
     pub fn chat_missed(&mut self) {
         self.current.counters.chats_dropped += 1;
         self.current.counters.chats_missed += 1;

@@ -86,7 +86,9 @@ pub struct ChatFigures {
     pub interrupted: u64,
     /// Open model: arrivals that found no free client and never started.
     pub dropped: u64,
-    /// Of the dropped, the arrivals a late shard missed before it began.
+    /// Of the dropped, the arrivals whose time had passed by more than a
+    /// second when their worker reached them (a late shard, or a generator
+    /// that fell behind).
     #[serde(default)]
     pub missed: u64,
     /// Most chats active at once, sampled each second.

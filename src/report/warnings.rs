@@ -34,6 +34,14 @@ pub fn warnings(info: &RunInfo, data: &RunData) -> Vec<String> {
              load.max_clients or lower the rate"
         ));
     }
+    if counters.chats_missed > 0 {
+        found.push(format!(
+            "{} arrivals were not started: their time had passed by more than a second \
+             (chats.missed); the shard started late or the generator fell behind (see \
+             send_lag), so add workers or machines, or lower the rate",
+            counters.chats_missed
+        ));
+    }
     if counters.unknown_events > 0 {
         found.push(format!(
             "{} server events of unknown types were counted and skipped; run with \

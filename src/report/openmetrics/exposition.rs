@@ -202,7 +202,7 @@ fn chats(text: &mut String, totals: &Snapshot) {
         text,
         "chatload_chats_missed",
         "counter",
-        "Of the dropped chats, arrivals a late shard missed before it began.",
+        "Of the dropped chats, arrivals whose time had passed when reached.",
     );
     let _ = writeln!(text, "chatload_chats_missed_total {}", c.chats_missed);
     family(

@@ -72,7 +72,7 @@ pub enum Statistic {
     /// Open-model arrivals that never started: no free client, or a late
     /// shard's start.
     Dropped,
-    /// Of the dropped, the arrivals a late shard missed.
+    /// Of the dropped, the arrivals reached after their time had passed.
     Missed,
     /// Failed chats as a share of chats started.
     FailedRate,
