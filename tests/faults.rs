@@ -105,6 +105,9 @@ fn assert_complete(summary: &Value) {
         total += counted;
     }
     assert_eq!(summary["requests"]["errors"].as_u64(), Some(total));
+
+    let warnings = summary["warnings"].to_string();
+    assert!(!warnings.contains("panics inside chatload"), "{warnings}");
 }
 
 fn endpoints(summary: &Value) -> impl Iterator<Item = (&String, &Value)> {

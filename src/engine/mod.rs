@@ -13,6 +13,7 @@ mod client;
 pub mod control;
 mod harvest;
 mod pacer;
+mod panics;
 mod poll;
 pub mod segment;
 mod target;
@@ -121,6 +122,7 @@ pub fn run(scenario: Scenario, options: &RunOptions) -> anyhow::Result<RunOutcom
         options.abort_on_fail.as_deref(),
     )?;
     let scenario = Arc::new(scenario);
+    let panics = panics::PanicWatch::start();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .thread_name("chatload-control")
@@ -154,7 +156,19 @@ pub fn run(scenario: Scenario, options: &RunOptions) -> anyhow::Result<RunOutcom
     runtime.block_on(target.stop());
 
     info.duration = elapsed;
-    finish(dir, &info, harvester, &shard, &thresholds)
+    let ends = Ends {
+        shard: &shard,
+        thresholds: &thresholds,
+        panics: &panics,
+    };
+    finish(dir, &info, harvester, ends)
+}
+
+/// What the end of a run judges besides the figures.
+struct Ends<'a> {
+    shard: &'a segment::ShardRecord,
+    thresholds: &'a [thresholds::Threshold],
+    panics: &'a panics::PanicWatch,
 }
 
 /// Summarises a finished run, judges its thresholds and writes its results
@@ -163,13 +177,16 @@ fn finish(
     dir: PathBuf,
     info: &RunInfo,
     harvester: Harvester,
-    shard: &segment::ShardRecord,
-    thresholds: &[thresholds::Threshold],
+    ends: Ends<'_>,
 ) -> anyhow::Result<RunOutcome> {
     let data = harvester.finish();
     let mut summary = report::summarize(info, &data);
-    shard.annotate(&mut summary);
-    summary.thresholds = thresholds::evaluate(thresholds, &summary);
+    ends.shard.annotate(&mut summary);
+    if let Some(warning) = ends.panics.warning() {
+        tracing::error!("{warning}");
+        summary.warnings.push(warning);
+    }
+    summary.thresholds = thresholds::evaluate(ends.thresholds, &summary);
 
     report::write_results(&dir, info, &data, &summary)
         .with_context(|| format!("writing results to {}", dir.display()))?;
