@@ -220,6 +220,32 @@ code = 5500
     assert_clients_went_on(&summary);
 }
 
+#[test]
+fn client_error_responses_count_as_4xx_apart_from_5xx() {
+    let summary = chats_with(
+        r#"
+[[mock.faults]]
+kind = "error"
+endpoints = ["version"]
+rate = 0.5
+status = 429
+code = 5509
+"#,
+    );
+    let refused = status_at(&summary, "version", "429");
+    assert!(refused > 0, "{}", summary["endpoints"]);
+    assert_eq!(errors(&summary, "http_4xx"), refused);
+    assert_eq!(kind_at(&summary, "version", "http_4xx"), refused);
+    assert_eq!(errors(&summary, "http_5xx"), 0);
+    // A pre-chat call that failed does not fail the chat after it.
+    assert_eq!(chats(&summary, "failed"), 0);
+    assert!(
+        chats(&summary, "completed") > CLIENTS,
+        "{}",
+        summary["chats"]
+    );
+}
+
 /// Over TLS, as the embedded mock serves, and either HTTP version.
 const VERSIONS: [&str; 2] = ["1.1", "2"];
 
