@@ -228,26 +228,50 @@ fn an_interrupted_run_ends_its_chats_and_writes_whole_results() {
     assert!(duration < 15.0, "the run stopped early: {duration}");
 }
 
+/// [`LONG`] with every Send Events held 6 s by the mock, so that ending
+/// the chats after a first interrupt takes seconds.
+fn slow_to_end() -> String {
+    format!(
+        "{LONG}\n[[mock.faults]]\nkind = \"latency\"\nendpoints = [\"send_events\"]\n\
+         delay = \"6s\"\n"
+    )
+}
+
 #[test]
 fn a_second_interrupt_skips_the_grace_and_still_writes_results() {
     let scratch = Scratch::new();
-    let (child, out) = interrupted_run(&scratch);
-    std::thread::sleep(Duration::from_millis(50));
-    // The run may already be over; then there is nobody left to signal.
-    let _ = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status();
+    let scenario = scratch.write("slow.toml", &slow_to_end());
+    let out = scratch.path("out");
+    let child = scratch.spawn(&["run", &scenario, "--out", &out.display().to_string(), "-q"]);
+    wait_for(&out, Duration::from_secs(20));
+    std::thread::sleep(Duration::from_secs(2));
+    signal(&child, "-INT");
+
+    // Every chat_session_end takes 6 s, so the run is still ending; a
+    // second interrupt must cut that short.
+    std::thread::sleep(Duration::from_secs(1));
+    signal(&child, "-INT");
+    let second_at = Instant::now();
     let finished = scratch.wait(child, Duration::from_secs(30));
 
+    assert!(
+        second_at.elapsed() < Duration::from_secs(4),
+        "the second interrupt did not stop the run at once: {:?}",
+        second_at.elapsed()
+    );
     assert!(
         matches!(finished.code(), Some(0 | 1)),
         "{:?}\n{}",
         finished.status,
         finished.stderr
     );
-    let summary = read_summary(&out);
+    assert!(
+        finished.stderr.contains("stopping at once"),
+        "{}",
+        finished.stderr
+    );
+    let summary = assert_complete_results(&out);
     assert!(number(&summary, &["chats", "started"]) > 0, "{summary:#}");
-    chatload::report::read_hlog(&out.join("latency.hlog")).expect("hlog parses");
 }
 
 #[test]

@@ -114,6 +114,7 @@ async fn drive(spec: WorkerSpec) {
         LoadModel::Open { max_clients, .. } => open(&ctx, &spec, max_clients).await,
     }
     wait_for_clients(&ctx, &spec).await;
+    count_abandoned_chats(&ctx);
 
     phases.abort();
     ticker.abort();
@@ -274,6 +275,17 @@ async fn wait_for_clients(ctx: &Rc<WorkerCtx>, spec: &WorkerSpec) {
             return;
         }
         let _ = tokio::time::timeout(Duration::from_millis(50), phase.changed()).await;
+    }
+}
+
+/// Chats still alive when the worker lets go of its clients (a second
+/// interrupt, or clients that would not end) go with their tasks, which
+/// never run again: they are chats the run ended, counted here since
+/// nothing else will count them.
+fn count_abandoned_chats(ctx: &WorkerCtx) {
+    let mut metrics = ctx.metrics.borrow_mut();
+    for _ in 0..ctx.active_chats.get() {
+        metrics.chat_interrupted();
     }
 }
 
