@@ -63,7 +63,7 @@ pub fn progress_line(stage: &str, live: &LiveStats, planned: Duration) -> String
     let busiest: Vec<String> = live
         .busiest
         .iter()
-        .map(|(e, p99)| format!("{e} {p99:.0}ms"))
+        .map(|(e, p99)| format!("{e} {}", ms_text(*p99)))
         .collect();
 
     let mut line = format!(
@@ -85,6 +85,16 @@ pub fn progress_line(stage: &str, live: &LiveStats, planned: Duration) -> String
     line
 }
 
+/// Milliseconds with the digits that matter at their size: `0.42ms`,
+/// `12.5ms`, `840ms`; a fast endpoint would otherwise read `0ms`.
+fn ms_text(ms: f64) -> String {
+    match ms {
+        ms if ms < 10.0 => format!("{ms:.2}ms"),
+        ms if ms < 100.0 => format!("{ms:.1}ms"),
+        ms => format!("{ms:.0}ms"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -99,8 +109,8 @@ mod tests {
             requests_per_s: 950.4,
             errors: 3,
             busiest: vec![
-                (Endpoint::PollEvents, 10_012.0),
-                (Endpoint::SendEvents, 4.4),
+                (Endpoint::RequestChat, 120.4),
+                (Endpoint::SendEvents, 0.414),
             ],
             chats_started: 300,
             ..LiveStats::default()
@@ -111,7 +121,7 @@ mod tests {
         assert!(line.contains("clients 200 chats 180"), "{line}");
         assert!(line.contains("950 req/s"), "{line}");
         assert!(
-            line.contains("poll_events 10012ms, send_events 4ms"),
+            line.contains("request_chat 120ms, send_events 0.41ms"),
             "{line}"
         );
     }
