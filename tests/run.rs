@@ -138,19 +138,22 @@ poll_hold = "1s"
 }
 
 #[test]
-fn a_resumed_chat_fetches_its_history() {
+fn a_resumed_chat_fetches_its_history_and_goes_on() {
     // Abandoned chats stay active on the server, so each client's next
-    // Request Chat gets its old chat back (is_new_chat false).
+    // Request Chat gets its old chat back (is_new_chat false). The agent
+    // joined in the chat's first life, so only History tells of it: a
+    // client waiting for a fresh join would fail each resumed chat after
+    // agent_timeout, well inside the grace.
     let text = r#"
 name = "it-resume"
 [load]
 model = "closed"
 stages = [{ duration = "2s", clients = 4 }]
 pause = "50ms"
-grace = "2s"
+grace = "4s"
 [conversation]
 messages = { count = "1", think = "10ms", length = "10" }
-agent_timeout = "5s"
+agent_timeout = "1s"
 end = "abandon"
 [mock]
 reply_delay = "10ms"
@@ -159,6 +162,10 @@ poll_hold = "1s"
     let tmp = tempfile::tempdir().unwrap();
     let (_, summary) = run_text(text, tmp.path());
     assert!(count(&summary, "history") >= 1, "{summary:#}");
+
+    let chats = &summary["chats"];
+    assert_eq!(chats["failed"].as_u64(), Some(0), "{summary:#}");
+    assert_eq!(chats["completed"], chats["started"], "{summary:#}");
 }
 
 #[test]

@@ -20,7 +20,7 @@ use super::control::Phase;
 use super::poll::poll_loop;
 use crate::api::bodies::{ChatCreated, FileUploaded, RequestChat};
 use crate::api::events::EventsRef;
-use crate::api::{ClientEvent, Endpoint};
+use crate::api::{ClientEvent, Endpoint, EventsBody, ServerEvent};
 use crate::metrics::Measure;
 use crate::scenario::{CountRange, DurationRange, EndMode};
 
@@ -194,18 +194,41 @@ async fn run_chat(
 
     ctx.active_chats.set(ctx.active_chats.get() + 1);
     let view = Rc::new(ChatView::new(created.chat_id.clone()));
-    if !created.is_new_chat.0 {
-        // A resumed chat: real clients redraw the transcript from History.
-        let path = Endpoint::History.path(ctx.api(), &created.chat_id, "");
-        caller
-            .call(Endpoint::History, Instant::now(), &path, Body::empty())
-            .await;
+    let resumed = !created.is_new_chat.0;
+    if resumed {
+        history(caller, &view).await;
     }
 
     let poller = tokio::task::spawn_local(poll_loop(caller.clone(), view.clone()));
-    let end = converse(caller, &view, next, phase).await;
+    let end = converse(caller, &view, next, resumed, phase).await;
     finish(caller, &view, poller, end, next).await;
     true
+}
+
+/// Fetches a resumed chat's History and applies it to the view, the way
+/// real clients redraw the transcript. The poll only brings what is new,
+/// so the agent's join, which happened in the earlier life of the chat, is
+/// known from here alone.
+async fn history(caller: &Caller, view: &ChatView) {
+    let path = Endpoint::History.path(caller.ctx.api(), &view.chat_id, "");
+    let reply = caller
+        .call(Endpoint::History, Instant::now(), &path, Body::empty())
+        .await;
+    let Some(exchange) = reply.ok() else { return };
+    let events = match serde_json::from_slice::<EventsBody<ServerEvent>>(&exchange.body) {
+        Ok(parsed) => parsed.events,
+        Err(err) => {
+            caller.protocol_error(Endpoint::History, &err.to_string());
+            return;
+        }
+    };
+
+    // Old agent messages were acknowledged, or not, in the chat's earlier
+    // life: receipts are for what arrives from now on.
+    let at = Instant::now();
+    for event in &events {
+        view.apply(event, at, false);
+    }
 }
 
 async fn pre_chat(caller: &Caller, intended: Instant) -> Instant {
@@ -250,6 +273,7 @@ async fn converse(
     caller: &Caller,
     view: &ChatView,
     started: Instant,
+    resumed: bool,
     phase: &mut watch::Receiver<Phase>,
 ) -> ChatEnd {
     let ctx = &caller.ctx;
@@ -263,7 +287,9 @@ async fn converse(
         Wait::Met => {}
         other => return end_of_wait(other),
     }
-    if let Some(at) = view.joined_at.get() {
+    // A resumed chat's agent joined before this Request Chat: its queue
+    // wait was measured, if at all, in the chat's first life.
+    if let (Some(at), false) = (view.joined_at.get(), resumed) {
         ctx.metrics
             .borrow_mut()
             .record_measure(Measure::QueueWait, at - started);
