@@ -247,3 +247,31 @@ async fn mock_stats(url: &str) -> Value {
     let body = response.split_once("\r\n\r\n").expect("a body").1;
     serde_json::from_str(body).expect("stats are JSON")
 }
+
+#[test]
+fn chats_the_embedded_mock_ends_complete_under_end_agent() {
+    // The mock ends a chat after idle_end of customer silence; the client
+    // waits agent_timeout for that end. idle_end is left out on purpose:
+    // its default (120 s) would outlast agent_timeout and fail every chat.
+    let text = r#"
+name = "it-agent-end"
+[load]
+model = "closed"
+stages = [{ duration = "0s", clients = 4 }, { duration = "1s", clients = 4 }]
+pause = "50ms"
+grace = "8s"
+[conversation]
+messages = { count = "1", think = "10ms", length = "10" }
+agent_timeout = "2s"
+end = "agent"
+[mock]
+reply_delay = "10ms"
+poll_hold = "1s"
+"#;
+    let tmp = tempfile::tempdir().unwrap();
+    let (_, summary) = run_text(text, tmp.path());
+
+    let chats = &summary["chats"];
+    assert!(chats["completed"].as_u64().unwrap() >= 4, "{summary:#}");
+    assert_eq!(chats["failed"].as_u64(), Some(0), "{summary:#}");
+}

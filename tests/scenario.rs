@@ -379,3 +379,37 @@ fn stages_may_be_written_as_an_array_of_tables() {
     let text = "name = \"t\"\n[[load.stages]]\nduration = \"10s\"\nclients = 5\n";
     assert_eq!(scenario::parse(text, "t.toml").unwrap(), inline);
 }
+
+#[test]
+fn end_by_agent_fits_the_embedded_mocks_idle_end_below_agent_timeout() {
+    let text = format!("{BASE}[conversation]\nend = \"agent\"\nagent_timeout = \"20s\"\n");
+    let s = scenario::parse(&text, "t.toml").unwrap();
+    assert_eq!(s.mock.idle_end, std::time::Duration::from_secs(10));
+
+    // A real target ends chats by its own rules; the mock's are left alone.
+    let real = format!("{text}[target]\nurl = \"https://chat.test\"\n");
+    let s = scenario::parse(&real, "t.toml").unwrap();
+    assert_eq!(s.mock.idle_end, std::time::Duration::from_secs(120));
+
+    let set = format!("{text}[mock]\nidle_end = \"5s\"\n");
+    let s = scenario::parse(&set, "t.toml").unwrap();
+    assert_eq!(s.mock.idle_end, std::time::Duration::from_secs(5));
+}
+
+#[test]
+fn end_by_agent_refuses_an_idle_end_the_client_would_not_wait_for() {
+    let text = format!(
+        "{BASE}[conversation]\nend = \"agent\"\nagent_timeout = \"20s\"\n\
+         [mock]\nidle_end = \"20s\"\n"
+    );
+    let message = error(&text);
+    assert!(
+        message.starts_with("t.toml:8:12: mock.idle_end: 20s"),
+        "{message}"
+    );
+    assert!(
+        message.contains("conversation.agent_timeout (20s)"),
+        "{message}"
+    );
+    assert!(message.contains("make mock.idle_end shorter"), "{message}");
+}
