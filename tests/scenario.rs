@@ -413,3 +413,37 @@ fn end_by_agent_refuses_an_idle_end_the_client_would_not_wait_for() {
     );
     assert!(message.contains("make mock.idle_end shorter"), "{message}");
 }
+
+/// Every `.toml` in scenarios/, so that a scenario added later is checked
+/// without being listed.
+fn shipped_files() -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "toml"))
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn every_shipped_scenario_validates_and_runs_against_loopback_only() {
+    let files = shipped_files();
+    assert_eq!(files.len(), SHIPPED.len(), "{files:?}");
+    for path in files {
+        let output = Command::new(env!("CARGO_BIN_EXE_chatload"))
+            .args(["validate", path.to_str().unwrap()])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(0), "{}: {stderr}", path.display());
+
+        // Out of the box a scenario loads the embedded mock on 127.0.0.1,
+        // never somebody's server; source addresses must reach it.
+        let s = scenario::load(Some(&path), &RunArgs::default()).unwrap();
+        assert_eq!(s.target.url, None, "{}", path.display());
+        let outside = s.target.source_addrs.iter().find(|a| !a.is_loopback());
+        assert_eq!(outside, None, "{}", path.display());
+    }
+}
