@@ -228,6 +228,16 @@ agent_timeout = "5s"
         "{summary:#}"
     );
 
+    // The one-chat rule seen from the client side: with no chat resumed,
+    // each chat the clients started is one the mock created, so no client
+    // requested a second chat while it had one.
+    assert_eq!(count(&summary, "history"), 0, "{summary:#}");
+    assert_eq!(
+        summary["chats"]["started"].as_u64(),
+        stats["chats_created"].as_u64(),
+        "{summary:#} {stats}"
+    );
+
     // Every client had its own clientId, and each was a UUID.
     let clients = summary["clients"]["started"].as_u64().unwrap();
     assert_eq!(stats["distinct_clients"].as_u64(), Some(clients), "{stats}");
