@@ -284,4 +284,6 @@ poll_hold = "1s"
     let chats = &summary["chats"];
     assert!(chats["completed"].as_u64().unwrap() >= 4, "{summary:#}");
     assert_eq!(chats["failed"].as_u64(), Some(0), "{summary:#}");
+    // The end waited for is a completion, not an early end by the server.
+    assert_eq!(chats["ended_by_server"].as_u64(), Some(0), "{summary:#}");
 }

@@ -437,7 +437,12 @@ fn every_shipped_scenario_validates_and_runs_against_loopback_only() {
             .output()
             .unwrap();
         let stderr = String::from_utf8_lossy(&output.stderr);
-        assert_eq!(output.status.code(), Some(0), "{}: {stderr}", path.display());
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{}: {stderr}",
+            path.display()
+        );
 
         // Out of the box a scenario loads the embedded mock on 127.0.0.1,
         // never somebody's server; source addresses must reach it.

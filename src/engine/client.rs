@@ -171,6 +171,9 @@ async fn probe(caller: &Caller, endpoint: Endpoint, first: Instant, lifetime: &L
 enum ChatEnd {
     Completed,
     Failed,
+    /// The server ended it before the customer was done: an outcome of its
+    /// own, not an error of the load generator's or the target's.
+    EndedByServer,
     Interrupted,
 }
 
@@ -311,6 +314,8 @@ async fn converse(
         step_end = Instant::now();
     }
 
+    // Under end = "agent" the server's end after the last message is the
+    // one the customer waits for: a completion, not an early end.
     match conv.end {
         EndMode::Agent => {
             let ended = |v: &ChatView| v.ended.get().is_some();
@@ -328,7 +333,8 @@ async fn converse(
 fn end_of_wait(wait: Wait) -> ChatEnd {
     match wait {
         Wait::Interrupted => ChatEnd::Interrupted,
-        _ => ChatEnd::Failed,
+        Wait::ServerEnded => ChatEnd::EndedByServer,
+        Wait::Met | Wait::TimedOut => ChatEnd::Failed,
     }
 }
 
@@ -479,6 +485,7 @@ async fn finish(
     match end {
         ChatEnd::Completed => metrics.chat_completed(),
         ChatEnd::Failed => metrics.chat_failed(),
+        ChatEnd::EndedByServer => metrics.chat_ended_by_server(),
         ChatEnd::Interrupted => metrics.chat_interrupted(),
     }
     ctx.active_chats.set(ctx.active_chats.get() - 1);
