@@ -452,3 +452,19 @@ fn every_shipped_scenario_validates_and_runs_against_loopback_only() {
         assert_eq!(outside, None, "{}", path.display());
     }
 }
+
+#[test]
+fn messages_longer_than_the_most_are_refused() {
+    let ok = format!("{BASE}[conversation]\nmessages = {{ length = \"1000..65536\" }}\n");
+    let s = scenario::parse(&ok, "t.toml").unwrap();
+    assert_eq!(s.conversation.length.max, scenario::MAX_MESSAGE_LENGTH);
+
+    let long = format!("{BASE}[conversation]\nmessages = {{ length = \"20..70000\" }}\n");
+    let message = error(&long);
+    assert!(
+        message.contains("conversation.messages.length"),
+        "{message}"
+    );
+    assert!(message.contains("70000 characters"), "{message}");
+    assert!(message.contains("65536"), "{message}");
+}

@@ -8,6 +8,7 @@
 
 use std::cell::Cell;
 use std::rc::Rc;
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use rand::Rng;
@@ -22,7 +23,7 @@ use crate::api::bodies::{ChatCreated, FileUploaded, RequestChat};
 use crate::api::events::EventsRef;
 use crate::api::{ClientEvent, Endpoint, EventsBody, ServerEvent};
 use crate::metrics::Measure;
-use crate::scenario::{CountRange, DurationRange, EndMode};
+use crate::scenario::{CountRange, DurationRange, EndMode, MAX_MESSAGE_LENGTH};
 
 /// How a client's life is bounded.
 pub enum Lifetime {
@@ -519,17 +520,24 @@ fn draw_duration(ctx: &WorkerCtx, range: DurationRange) -> Duration {
     Duration::from_micros(ctx.rng.borrow_mut().random_range(min..=max))
 }
 
-/// A message of `length` characters, cut from one static text so that no
-/// text is generated per message.
+/// A message of `length` characters, cut from one text made once per
+/// process, so that no text is generated per message. The text repeats a
+/// paragraph of ordinary words up to the longest length a scenario may ask
+/// for; validation refuses longer ones.
 fn message_text(length: usize) -> &'static str {
-    const TEXT: &str = concat!(
-        "Hello, I have a question about my order. It was supposed to arrive last week ",
-        "but the tracking page still shows it at the warehouse. Could you check what ",
-        "happened and when I can expect it? I also want to change the delivery address ",
-        "to my office, if that is still possible at this point. Thank you for the help. ",
-    );
-    let length = length.clamp(1, TEXT.len());
-    &TEXT[..length]
+    static TEXT: OnceLock<String> = OnceLock::new();
+    let text = TEXT.get_or_init(|| {
+        const WORDS: &str = concat!(
+            "Hello, I have a question about my order. It was supposed to arrive last week ",
+            "but the tracking page still shows it at the warehouse. Could you check what ",
+            "happened and when I can expect it? I also want to change the delivery address ",
+            "to my office, if that is still possible at this point. Thank you for the help. ",
+        );
+        let most = MAX_MESSAGE_LENGTH as usize;
+        WORDS.chars().cycle().take(most).collect()
+    });
+    // The words are ASCII, so every byte index is a character boundary.
+    &text[..length.clamp(1, text.len())]
 }
 
 #[cfg(test)]
@@ -537,9 +545,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn message_text_has_the_requested_length_within_bounds() {
+    fn message_text_has_the_requested_length_up_to_the_most() {
         assert_eq!(message_text(20).len(), 20);
         assert_eq!(message_text(0).len(), 1);
-        assert!(message_text(100_000).len() < 400);
+        assert_eq!(message_text(1000).chars().count(), 1000);
+        let most = MAX_MESSAGE_LENGTH as usize;
+        assert_eq!(message_text(most).len(), most);
+        assert_eq!(message_text(most + 1).len(), most);
     }
 }
