@@ -361,13 +361,23 @@ fn results_dir(
         Some(dir) => dir.clone(),
         None => report::default_dir(&options.results_root, now, &scenario.name),
     };
-    if dir.exists() {
-        return Err(crate::exit::usage(format!(
+    if !dir.exists() {
+        return Ok(dir);
+    }
+    // Name the flag only if the user gave it: a default directory that
+    // exists means a run of the same name began in the same second.
+    let message = match &options.out {
+        Some(_) => format!(
             "--out {}: the directory exists; results are never overwritten, name a new one",
             dir.display()
-        )));
-    }
-    Ok(dir)
+        ),
+        None => format!(
+            "results directory {} exists: a run of this scenario began in the same second; \
+             results are never overwritten, run again or pass --out with a new directory",
+            dir.display()
+        ),
+    };
+    Err(crate::exit::usage(message))
 }
 
 /// Creates the results directory once the target has answered and before
@@ -398,4 +408,44 @@ fn wanted_files(scenario: &Scenario) -> u64 {
     };
     // Two descriptors per connection when the mock runs in this process.
     clients.saturating_mul(4).saturating_add(4096)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scenario() -> Scenario {
+        let text = "name = \"t\"\n[load]\nstages = [{ duration = \"1s\", clients = 1 }]\n";
+        scenario::parse(text, "t.toml").unwrap()
+    }
+
+    #[test]
+    fn an_existing_results_directory_is_named_by_the_flag_only_if_given() {
+        let tmp = tempfile::tempdir().unwrap();
+        let now = SystemTime::now();
+        let defaults = RunOptions {
+            results_root: tmp.path().to_path_buf(),
+            ..RunOptions::default()
+        };
+        let dir = results_dir(&defaults, &scenario(), now).unwrap();
+        std::fs::create_dir_all(&dir).unwrap();
+
+        let err = results_dir(&defaults, &scenario(), now).unwrap_err();
+        let message = err.to_string();
+        assert!(crate::exit::is_usage(&err), "{message}");
+        assert!(message.starts_with("results directory "), "{message}");
+        assert!(message.contains(&dir.display().to_string()), "{message}");
+
+        let given = RunOptions {
+            out: Some(dir.clone()),
+            ..RunOptions::default()
+        };
+        let message = results_dir(&given, &scenario(), now)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            message.starts_with(&format!("--out {}", dir.display())),
+            "{message}"
+        );
+    }
 }
