@@ -287,3 +287,26 @@ poll_hold = "1s"
     // The end waited for is a completion, not an early end by the server.
     assert_eq!(chats["ended_by_server"].as_u64(), Some(0), "{summary:#}");
 }
+
+#[test]
+fn a_ca_file_given_with_the_embedded_mock_is_reported_unused() {
+    // The mock's own certificate is trusted; a CA file named beside it
+    // does nothing, which the run says instead of passing over it.
+    let text = r#"
+name = "it-ca-unused"
+[target]
+ca_cert = "unused-ca.pem"
+[load]
+model = "closed"
+stages = [{ duration = "0s", clients = 1 }, { duration = "300ms", clients = 1 }]
+grace = "1s"
+[conversation]
+probe = "availability"
+"#;
+    let tmp = tempfile::tempdir().unwrap();
+    let (_, summary) = run_text(text, tmp.path());
+    assert!(count(&summary, "availability") > 0, "{summary:#}");
+    let warnings = summary["warnings"].to_string();
+    assert!(warnings.contains("unused-ca.pem"), "{warnings}");
+    assert!(warnings.contains("was not used"), "{warnings}");
+}

@@ -150,10 +150,24 @@ pub fn run(scenario: Scenario, options: &RunOptions) -> anyhow::Result<RunOutcom
         shard: &shard,
     };
     let (harvester, elapsed) = execute(&runtime, run, abort)?;
+    let setup_warnings = target.warnings.clone();
     runtime.block_on(target.stop());
 
     info.duration = elapsed;
-    finish(dir, &info, harvester, &shard, &thresholds)
+    let judged = Judged {
+        shard: &shard,
+        thresholds: &thresholds,
+        setup_warnings,
+    };
+    finish(dir, &info, harvester, judged)
+}
+
+/// What a finished run is summarised and judged with, beside its figures.
+struct Judged<'a> {
+    shard: &'a segment::ShardRecord,
+    thresholds: &'a [thresholds::Threshold],
+    /// Settings the run could not honour, shown before the other warnings.
+    setup_warnings: Vec<String>,
 }
 
 /// Summarises a finished run, judges its thresholds and writes its results
@@ -162,13 +176,13 @@ fn finish(
     dir: PathBuf,
     info: &RunInfo,
     harvester: Harvester,
-    shard: &segment::ShardRecord,
-    thresholds: &[thresholds::Threshold],
+    judged: Judged<'_>,
 ) -> anyhow::Result<RunOutcome> {
     let data = harvester.finish();
     let mut summary = report::summarize(info, &data);
-    shard.annotate(&mut summary);
-    summary.thresholds = thresholds::evaluate(thresholds, &summary);
+    summary.warnings.splice(0..0, judged.setup_warnings);
+    judged.shard.annotate(&mut summary);
+    summary.thresholds = thresholds::evaluate(judged.thresholds, &summary);
 
     report::write_results(&dir, info, &data, &summary)
         .with_context(|| format!("writing results to {}", dir.display()))?;
