@@ -18,7 +18,7 @@ pause = "50ms"
 grace = "3s"
 
 [conversation]
-pre_chat = ["availability", "version", "parameters"]
+pre_chat = ["availability", "version", "configuration", "parameters", "iceservers"]
 messages = { count = "2", think = "50ms..100ms", length = "10..40" }
 typing = true
 receipts = true
@@ -67,7 +67,9 @@ fn a_chat_run_completes_chats_and_writes_its_results() {
     for endpoint in [
         "availability",
         "version",
+        "configuration",
         "parameters",
+        "iceservers",
         "request_chat",
         "send_events",
     ] {

@@ -468,3 +468,21 @@ fn messages_longer_than_the_most_are_refused() {
     assert!(message.contains("70000 characters"), "{message}");
     assert!(message.contains("65536"), "{message}");
 }
+
+#[test]
+fn the_quickstart_takes_every_step_of_a_chat() {
+    use chatload::api::Endpoint;
+    let s = scenario::load(None, &RunArgs::default()).unwrap();
+    let c = &s.conversation;
+    for endpoint in [
+        Endpoint::Version,
+        Endpoint::Availability,
+        Endpoint::Configuration,
+        Endpoint::Parameters,
+        Endpoint::IceServers,
+    ] {
+        assert!(c.pre_chat.contains(&endpoint), "{endpoint:?}");
+    }
+    assert!(c.typing && c.receipts && c.wait_for_reply);
+    assert!(c.upload_bytes.is_some() && c.messages.min > 0);
+}
