@@ -486,3 +486,31 @@ fn the_quickstart_takes_every_step_of_a_chat() {
     assert!(c.typing && c.receipts && c.wait_for_reply);
     assert!(c.upload_bytes.is_some() && c.messages.min > 0);
 }
+
+#[test]
+fn validate_prints_how_requests_go_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("client.toml");
+    let text = format!(
+        "{BASE}[target]\nrequest_timeout = \"45s\"\nuser_agent = \"tester/1\"\nwebchat = true\n\
+         source_addrs = [\"127.0.0.1\", \"127.0.0.3\"]\nca_cert = \"extra.pem\"\n"
+    );
+    std::fs::write(&path, text).unwrap();
+
+    let output = Command::new(env!("CARGO_BIN_EXE_chatload"))
+        .args(["validate", path.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    for expected in [
+        "request timeout 45s",
+        "WebChat clients (cookie)",
+        "User-Agent \"tester/1\"",
+        "source addresses 127.0.0.1, 127.0.0.3",
+        "ca_cert extra.pem not used",
+        "idle chats ended after 2m",
+    ] {
+        assert!(stdout.contains(expected), "{expected}: {stdout}");
+    }
+}
