@@ -189,7 +189,10 @@ probe = "availability"
     // is low enough for a loaded machine (a call every 200 ms).
     let clients = summary["clients"]["started"].as_u64().unwrap();
     assert_eq!(clients, 4, "{summary:#}");
-    assert!(count(&summary, "availability") >= 5 * clients, "{summary:#}");
+    assert!(
+        count(&summary, "availability") >= 5 * clients,
+        "{summary:#}"
+    );
     assert_eq!(count(&summary, "request_chat"), 0, "{summary:#}");
 }
 
@@ -317,4 +320,53 @@ probe = "availability"
     let warnings = summary["warnings"].to_string();
     assert!(warnings.contains("unused-ca.pem"), "{warnings}");
     assert!(warnings.contains("was not used"), "{warnings}");
+}
+
+#[test]
+fn chats_complete_with_each_client_policy() {
+    // Per-client connections, WebChat cookie identities, and customers who
+    // do not wait for answers: each a different path through the client,
+    // each short and bounded.
+    let variants = [
+        (
+            "per-client",
+            "[target]\nconnections = { mode = \"per_client\" }\n",
+            "",
+        ),
+        ("webchat", "[target]\nwebchat = true\n", ""),
+        ("no-wait", "", "wait_for_reply = false\n"),
+    ];
+    for (name, target, conversation) in variants {
+        let text = format!(
+            r#"
+name = "it-{name}"
+{target}
+[load]
+model = "closed"
+stages = [{{ duration = "0s", clients = 4 }}, {{ duration = "1s", clients = 4 }}]
+pause = "50ms"
+grace = "4s"
+[conversation]
+messages = {{ count = "2", think = "20ms", length = "10" }}
+agent_timeout = "3s"
+{conversation}
+[mock]
+reply_delay = "10ms"
+poll_hold = "1s"
+"#
+        );
+        let tmp = tempfile::tempdir().unwrap();
+        let (_, summary) = run_text(&text, tmp.path());
+        let chats = &summary["chats"];
+        assert!(
+            chats["completed"].as_u64().unwrap() >= 4,
+            "{name}: {summary:#}"
+        );
+        assert_eq!(chats["failed"].as_u64(), Some(0), "{name}: {summary:#}");
+        assert_eq!(
+            summary["requests"]["errors"].as_u64(),
+            Some(0),
+            "{name}: {summary:#}"
+        );
+    }
 }
