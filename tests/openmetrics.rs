@@ -214,6 +214,7 @@ fn second(requests: u64, clients: u64) -> Snapshot {
         worker.record_measure(Measure::QueueWait, MS * 250);
     }
     worker.chat_dropped();
+    worker.chat_ended_by_server();
     worker.set_active(clients, clients - 1);
     worker.take()
 }
@@ -248,6 +249,11 @@ fn the_text_parses_as_openmetrics_with_the_run_s_figures() {
     );
     assert_eq!(
         value(&samples, "chatload_chats_dropped_total", &[]),
+        Some(2.0)
+    );
+    let by_server = [("outcome", "ended_by_server")];
+    assert_eq!(
+        value(&samples, "chatload_chats_total", &by_server),
         Some(2.0)
     );
 

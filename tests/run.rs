@@ -18,7 +18,7 @@ pause = "50ms"
 grace = "3s"
 
 [conversation]
-pre_chat = ["availability", "version", "parameters"]
+pre_chat = ["availability", "version", "configuration", "parameters", "iceservers"]
 messages = { count = "2", think = "50ms..100ms", length = "10..40" }
 typing = true
 receipts = true
@@ -67,7 +67,9 @@ fn a_chat_run_completes_chats_and_writes_its_results() {
     for endpoint in [
         "availability",
         "version",
+        "configuration",
         "parameters",
+        "iceservers",
         "request_chat",
         "send_events",
     ] {
@@ -126,10 +128,11 @@ poll_hold = "1s"
     let (_, summary) = run_text(text, tmp.path());
 
     // 10 chats per second for 2 s, evenly spaced: arrivals at 0.1 s, 0.2 s
-    // … 2.0 s. The last falls on the end of the plan, where the run may
-    // already have stopped starting chats.
+    // … 2.0 s, never more. A worker stops starting chats at the end of the
+    // plan, so one that a loaded machine holds back may skip the last few:
+    // the floor leaves it half a second.
     let started = summary["chats"]["started"].as_u64().unwrap();
-    assert!((19..=20).contains(&started), "{summary:#}");
+    assert!((15..=20).contains(&started), "{summary:#}");
     assert_eq!(
         summary["chats"]["dropped"].as_u64().unwrap_or(0),
         0,
@@ -138,19 +141,22 @@ poll_hold = "1s"
 }
 
 #[test]
-fn a_resumed_chat_fetches_its_history() {
+fn a_resumed_chat_fetches_its_history_and_goes_on() {
     // Abandoned chats stay active on the server, so each client's next
-    // Request Chat gets its old chat back (is_new_chat false).
+    // Request Chat gets its old chat back (is_new_chat false). The agent
+    // joined in the chat's first life, so only History tells of it: a
+    // client waiting for a fresh join would fail each resumed chat after
+    // agent_timeout, well inside the grace.
     let text = r#"
 name = "it-resume"
 [load]
 model = "closed"
 stages = [{ duration = "2s", clients = 4 }]
 pause = "50ms"
-grace = "2s"
+grace = "4s"
 [conversation]
 messages = { count = "1", think = "10ms", length = "10" }
-agent_timeout = "5s"
+agent_timeout = "1s"
 end = "abandon"
 [mock]
 reply_delay = "10ms"
@@ -159,6 +165,10 @@ poll_hold = "1s"
     let tmp = tempfile::tempdir().unwrap();
     let (_, summary) = run_text(text, tmp.path());
     assert!(count(&summary, "history") >= 1, "{summary:#}");
+
+    let chats = &summary["chats"];
+    assert_eq!(chats["failed"].as_u64(), Some(0), "{summary:#}");
+    assert_eq!(chats["completed"], chats["started"], "{summary:#}");
 }
 
 #[test]
@@ -167,14 +177,22 @@ fn a_probe_run_calls_one_method_in_a_closed_loop() {
 name = "it-probe"
 [load]
 model = "closed"
-stages = [{ duration = "1s", clients = 4 }]
+stages = [{ duration = "0s", clients = 4 }, { duration = "1s", clients = 4 }]
 grace = "1s"
 [conversation]
 probe = "availability"
 "#;
     let tmp = tempfile::tempdir().unwrap();
     let (_, summary) = run_text(text, tmp.path());
-    assert!(count(&summary, "availability") > 100, "{summary:#}");
+    // A closed loop: each client calls again as soon as its answer comes,
+    // so the 4 clients make many calls each in a second, not one. The floor
+    // is low enough for a loaded machine (a call every 200 ms).
+    let clients = summary["clients"]["started"].as_u64().unwrap();
+    assert_eq!(clients, 4, "{summary:#}");
+    assert!(
+        count(&summary, "availability") >= 5 * clients,
+        "{summary:#}"
+    );
     assert_eq!(count(&summary, "request_chat"), 0, "{summary:#}");
 }
 
@@ -221,6 +239,16 @@ agent_timeout = "5s"
         "{summary:#}"
     );
 
+    // The one-chat rule seen from the client side: with no chat resumed,
+    // each chat the clients started is one the mock created, so no client
+    // requested a second chat while it had one.
+    assert_eq!(count(&summary, "history"), 0, "{summary:#}");
+    assert_eq!(
+        summary["chats"]["started"].as_u64(),
+        stats["chats_created"].as_u64(),
+        "{summary:#} {stats}"
+    );
+
     // Every client had its own clientId, and each was a UUID.
     let clients = summary["clients"]["started"].as_u64().unwrap();
     assert_eq!(stats["distinct_clients"].as_u64(), Some(clients), "{stats}");
@@ -239,4 +267,106 @@ async fn mock_stats(url: &str) -> Value {
     stream.read_to_string(&mut response).await.unwrap();
     let body = response.split_once("\r\n\r\n").expect("a body").1;
     serde_json::from_str(body).expect("stats are JSON")
+}
+
+#[test]
+fn chats_the_embedded_mock_ends_complete_under_end_agent() {
+    // The mock ends a chat after idle_end of customer silence; the client
+    // waits agent_timeout for that end. idle_end is left out on purpose:
+    // its default (120 s) would outlast agent_timeout and fail every chat.
+    let text = r#"
+name = "it-agent-end"
+[load]
+model = "closed"
+stages = [{ duration = "0s", clients = 4 }, { duration = "1s", clients = 4 }]
+pause = "50ms"
+grace = "8s"
+[conversation]
+messages = { count = "1", think = "10ms", length = "10" }
+agent_timeout = "2s"
+end = "agent"
+[mock]
+reply_delay = "10ms"
+poll_hold = "1s"
+"#;
+    let tmp = tempfile::tempdir().unwrap();
+    let (_, summary) = run_text(text, tmp.path());
+
+    let chats = &summary["chats"];
+    assert!(chats["completed"].as_u64().unwrap() >= 4, "{summary:#}");
+    assert_eq!(chats["failed"].as_u64(), Some(0), "{summary:#}");
+    // The end waited for is a completion, not an early end by the server.
+    assert_eq!(chats["ended_by_server"].as_u64(), Some(0), "{summary:#}");
+}
+
+#[test]
+fn a_ca_file_given_with_the_embedded_mock_is_reported_unused() {
+    // The mock's own certificate is trusted; a CA file named beside it
+    // does nothing, which the run says instead of passing over it.
+    let text = r#"
+name = "it-ca-unused"
+[target]
+ca_cert = "unused-ca.pem"
+[load]
+model = "closed"
+stages = [{ duration = "0s", clients = 1 }, { duration = "300ms", clients = 1 }]
+grace = "1s"
+[conversation]
+probe = "availability"
+"#;
+    let tmp = tempfile::tempdir().unwrap();
+    let (_, summary) = run_text(text, tmp.path());
+    assert!(count(&summary, "availability") > 0, "{summary:#}");
+    let warnings = summary["warnings"].to_string();
+    assert!(warnings.contains("unused-ca.pem"), "{warnings}");
+    assert!(warnings.contains("was not used"), "{warnings}");
+}
+
+#[test]
+fn chats_complete_with_each_client_policy() {
+    // Per-client connections, WebChat cookie identities, and customers who
+    // do not wait for answers: each a different path through the client,
+    // each short and bounded.
+    let variants = [
+        (
+            "per-client",
+            "[target]\nconnections = { mode = \"per_client\" }\n",
+            "",
+        ),
+        ("webchat", "[target]\nwebchat = true\n", ""),
+        ("no-wait", "", "wait_for_reply = false\n"),
+    ];
+    for (name, target, conversation) in variants {
+        let text = format!(
+            r#"
+name = "it-{name}"
+{target}
+[load]
+model = "closed"
+stages = [{{ duration = "0s", clients = 4 }}, {{ duration = "1s", clients = 4 }}]
+pause = "50ms"
+grace = "4s"
+[conversation]
+messages = {{ count = "2", think = "20ms", length = "10" }}
+agent_timeout = "3s"
+{conversation}
+[mock]
+reply_delay = "10ms"
+poll_hold = "1s"
+"#
+        );
+        let tmp = tempfile::tempdir().unwrap();
+        let (_, summary) = run_text(&text, tmp.path());
+        let chats = &summary["chats"];
+        assert!(
+            chats["completed"].as_u64().unwrap() >= 4,
+            "{name}: {summary:#}"
+        );
+        assert_eq!(chats["failed"].as_u64(), Some(0), "{name}: {summary:#}");
+        assert_eq!(
+            summary["requests"]["errors"].as_u64(),
+            Some(0),
+            "{name}: {summary:#}"
+        );
+    }
 }

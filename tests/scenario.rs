@@ -379,3 +379,138 @@ fn stages_may_be_written_as_an_array_of_tables() {
     let text = "name = \"t\"\n[[load.stages]]\nduration = \"10s\"\nclients = 5\n";
     assert_eq!(scenario::parse(text, "t.toml").unwrap(), inline);
 }
+
+#[test]
+fn end_by_agent_fits_the_embedded_mocks_idle_end_below_agent_timeout() {
+    let text = format!("{BASE}[conversation]\nend = \"agent\"\nagent_timeout = \"20s\"\n");
+    let s = scenario::parse(&text, "t.toml").unwrap();
+    assert_eq!(s.mock.idle_end, std::time::Duration::from_secs(10));
+
+    // A real target ends chats by its own rules; the mock's are left alone.
+    let real = format!("{text}[target]\nurl = \"https://chat.test\"\n");
+    let s = scenario::parse(&real, "t.toml").unwrap();
+    assert_eq!(s.mock.idle_end, std::time::Duration::from_secs(120));
+
+    let set = format!("{text}[mock]\nidle_end = \"5s\"\n");
+    let s = scenario::parse(&set, "t.toml").unwrap();
+    assert_eq!(s.mock.idle_end, std::time::Duration::from_secs(5));
+}
+
+#[test]
+fn end_by_agent_refuses_an_idle_end_the_client_would_not_wait_for() {
+    let text = format!(
+        "{BASE}[conversation]\nend = \"agent\"\nagent_timeout = \"20s\"\n\
+         [mock]\nidle_end = \"20s\"\n"
+    );
+    let message = error(&text);
+    assert!(
+        message.starts_with("t.toml:8:12: mock.idle_end: 20s"),
+        "{message}"
+    );
+    assert!(
+        message.contains("conversation.agent_timeout (20s)"),
+        "{message}"
+    );
+    assert!(message.contains("make mock.idle_end shorter"), "{message}");
+}
+
+/// Every `.toml` in scenarios/, so that a scenario added later is checked
+/// without being listed.
+fn shipped_files() -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "toml"))
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn every_shipped_scenario_validates_and_runs_against_loopback_only() {
+    let files = shipped_files();
+    assert_eq!(files.len(), SHIPPED.len(), "{files:?}");
+    for path in files {
+        let output = Command::new(env!("CARGO_BIN_EXE_chatload"))
+            .args(["validate", path.to_str().unwrap()])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{}: {stderr}",
+            path.display()
+        );
+
+        // Out of the box a scenario loads the embedded mock on 127.0.0.1,
+        // never somebody's server; source addresses must reach it.
+        let s = scenario::load(Some(&path), &RunArgs::default()).unwrap();
+        assert_eq!(s.target.url, None, "{}", path.display());
+        let outside = s.target.source_addrs.iter().find(|a| !a.is_loopback());
+        assert_eq!(outside, None, "{}", path.display());
+    }
+}
+
+#[test]
+fn messages_longer_than_the_most_are_refused() {
+    let ok = format!("{BASE}[conversation]\nmessages = {{ length = \"1000..65536\" }}\n");
+    let s = scenario::parse(&ok, "t.toml").unwrap();
+    assert_eq!(s.conversation.length.max, scenario::MAX_MESSAGE_LENGTH);
+
+    let long = format!("{BASE}[conversation]\nmessages = {{ length = \"20..70000\" }}\n");
+    let message = error(&long);
+    assert!(
+        message.contains("conversation.messages.length"),
+        "{message}"
+    );
+    assert!(message.contains("70000 characters"), "{message}");
+    assert!(message.contains("65536"), "{message}");
+}
+
+#[test]
+fn the_quickstart_takes_every_step_of_a_chat() {
+    use chatload::api::Endpoint;
+    let s = scenario::load(None, &RunArgs::default()).unwrap();
+    let c = &s.conversation;
+    for endpoint in [
+        Endpoint::Version,
+        Endpoint::Availability,
+        Endpoint::Configuration,
+        Endpoint::Parameters,
+        Endpoint::IceServers,
+    ] {
+        assert!(c.pre_chat.contains(&endpoint), "{endpoint:?}");
+    }
+    assert!(c.typing && c.receipts && c.wait_for_reply);
+    assert!(c.upload_bytes.is_some() && c.messages.min > 0);
+}
+
+#[test]
+fn validate_prints_how_requests_go_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("client.toml");
+    let text = format!(
+        "{BASE}[target]\nrequest_timeout = \"45s\"\nuser_agent = \"tester/1\"\nwebchat = true\n\
+         source_addrs = [\"127.0.0.1\", \"127.0.0.3\"]\nca_cert = \"extra.pem\"\n"
+    );
+    std::fs::write(&path, text).unwrap();
+
+    let output = Command::new(env!("CARGO_BIN_EXE_chatload"))
+        .args(["validate", path.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    for expected in [
+        "request timeout 45s",
+        "WebChat clients (cookie)",
+        "User-Agent \"tester/1\"",
+        "source addresses 127.0.0.1, 127.0.0.3",
+        "ca_cert extra.pem not used",
+        "idle chats ended after 2m",
+    ] {
+        assert!(stdout.contains(expected), "{expected}: {stdout}");
+    }
+}

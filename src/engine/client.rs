@@ -8,6 +8,7 @@
 
 use std::cell::Cell;
 use std::rc::Rc;
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use rand::Rng;
@@ -20,9 +21,9 @@ use super::control::Phase;
 use super::poll::poll_loop;
 use crate::api::bodies::{ChatCreated, FileUploaded, RequestChat};
 use crate::api::events::EventsRef;
-use crate::api::{ClientEvent, Endpoint};
+use crate::api::{ClientEvent, Endpoint, EventsBody, ServerEvent};
 use crate::metrics::Measure;
-use crate::scenario::{CountRange, DurationRange, EndMode};
+use crate::scenario::{CountRange, DurationRange, EndMode, MAX_MESSAGE_LENGTH};
 
 /// How a client's life is bounded.
 pub enum Lifetime {
@@ -171,6 +172,9 @@ async fn probe(caller: &Caller, endpoint: Endpoint, first: Instant, lifetime: &L
 enum ChatEnd {
     Completed,
     Failed,
+    /// The server ended it before the customer was done: an outcome of its
+    /// own, not an error of the load generator's or the target's.
+    EndedByServer,
     Interrupted,
 }
 
@@ -185,27 +189,52 @@ async fn run_chat(
     let next = pre_chat(caller, intended).await;
     // Started means requested: a chat whose Request Chat fails is a started
     // chat that failed, so that started = completed + failed + ended by
-    // the run.
+    // the run. It is active from then on, so that a run that lets go of
+    // its clients mid-request still counts it as ended by the run.
     ctx.metrics.borrow_mut().chat_started();
+    ctx.active_chats.set(ctx.active_chats.get() + 1);
     let Some(created) = request_chat(caller, next).await else {
+        ctx.active_chats.set(ctx.active_chats.get() - 1);
         ctx.metrics.borrow_mut().chat_failed();
         return false;
     };
 
-    ctx.active_chats.set(ctx.active_chats.get() + 1);
     let view = Rc::new(ChatView::new(created.chat_id.clone()));
-    if !created.is_new_chat.0 {
-        // A resumed chat: real clients redraw the transcript from History.
-        let path = Endpoint::History.path(ctx.api(), &created.chat_id, "");
-        caller
-            .call(Endpoint::History, Instant::now(), &path, Body::empty())
-            .await;
+    let resumed = !created.is_new_chat.0;
+    if resumed {
+        history(caller, &view).await;
     }
 
     let poller = tokio::task::spawn_local(poll_loop(caller.clone(), view.clone()));
-    let end = converse(caller, &view, next, phase).await;
+    let end = converse(caller, &view, next, resumed, phase).await;
     finish(caller, &view, poller, end, next).await;
     true
+}
+
+/// Fetches a resumed chat's History and applies it to the view, the way
+/// real clients redraw the transcript. The poll only brings what is new,
+/// so the agent's join, which happened in the earlier life of the chat, is
+/// known from here alone.
+async fn history(caller: &Caller, view: &ChatView) {
+    let path = Endpoint::History.path(caller.ctx.api(), &view.chat_id, "");
+    let reply = caller
+        .call(Endpoint::History, Instant::now(), &path, Body::empty())
+        .await;
+    let Some(exchange) = reply.ok() else { return };
+    let events = match serde_json::from_slice::<EventsBody<ServerEvent>>(&exchange.body) {
+        Ok(parsed) => parsed.events,
+        Err(err) => {
+            caller.protocol_error(Endpoint::History, &err.to_string());
+            return;
+        }
+    };
+
+    // Old agent messages were acknowledged, or not, in the chat's earlier
+    // life: receipts are for what arrives from now on.
+    let at = Instant::now();
+    for event in &events {
+        view.apply(event, at, false);
+    }
 }
 
 async fn pre_chat(caller: &Caller, intended: Instant) -> Instant {
@@ -250,6 +279,7 @@ async fn converse(
     caller: &Caller,
     view: &ChatView,
     started: Instant,
+    resumed: bool,
     phase: &mut watch::Receiver<Phase>,
 ) -> ChatEnd {
     let ctx = &caller.ctx;
@@ -263,7 +293,9 @@ async fn converse(
         Wait::Met => {}
         other => return end_of_wait(other),
     }
-    if let Some(at) = view.joined_at.get() {
+    // A resumed chat's agent joined before this Request Chat: its queue
+    // wait was measured, if at all, in the chat's first life.
+    if let (Some(at), false) = (view.joined_at.get(), resumed) {
         ctx.metrics
             .borrow_mut()
             .record_measure(Measure::QueueWait, at - started);
@@ -285,6 +317,8 @@ async fn converse(
         step_end = Instant::now();
     }
 
+    // Under end = "agent" the server's end after the last message is the
+    // one the customer waits for: a completion, not an early end.
     match conv.end {
         EndMode::Agent => {
             let ended = |v: &ChatView| v.ended.get().is_some();
@@ -302,7 +336,8 @@ async fn converse(
 fn end_of_wait(wait: Wait) -> ChatEnd {
     match wait {
         Wait::Interrupted => ChatEnd::Interrupted,
-        _ => ChatEnd::Failed,
+        Wait::ServerEnded => ChatEnd::EndedByServer,
+        Wait::Met | Wait::TimedOut => ChatEnd::Failed,
     }
 }
 
@@ -453,6 +488,7 @@ async fn finish(
     match end {
         ChatEnd::Completed => metrics.chat_completed(),
         ChatEnd::Failed => metrics.chat_failed(),
+        ChatEnd::EndedByServer => metrics.chat_ended_by_server(),
         ChatEnd::Interrupted => metrics.chat_interrupted(),
     }
     ctx.active_chats.set(ctx.active_chats.get() - 1);
@@ -486,17 +522,24 @@ fn draw_duration(ctx: &WorkerCtx, range: DurationRange) -> Duration {
     Duration::from_micros(ctx.rng.borrow_mut().random_range(min..=max))
 }
 
-/// A message of `length` characters, cut from one static text so that no
-/// text is generated per message.
+/// A message of `length` characters, cut from one text made once per
+/// process, so that no text is generated per message. The text repeats a
+/// paragraph of ordinary words up to the longest length a scenario may ask
+/// for; validation refuses longer ones.
 fn message_text(length: usize) -> &'static str {
-    const TEXT: &str = concat!(
-        "Hello, I have a question about my order. It was supposed to arrive last week ",
-        "but the tracking page still shows it at the warehouse. Could you check what ",
-        "happened and when I can expect it? I also want to change the delivery address ",
-        "to my office, if that is still possible at this point. Thank you for the help. ",
-    );
-    let length = length.clamp(1, TEXT.len());
-    &TEXT[..length]
+    static TEXT: OnceLock<String> = OnceLock::new();
+    let text = TEXT.get_or_init(|| {
+        const WORDS: &str = concat!(
+            "Hello, I have a question about my order. It was supposed to arrive last week ",
+            "but the tracking page still shows it at the warehouse. Could you check what ",
+            "happened and when I can expect it? I also want to change the delivery address ",
+            "to my office, if that is still possible at this point. Thank you for the help. ",
+        );
+        let most = MAX_MESSAGE_LENGTH as usize;
+        WORDS.chars().cycle().take(most).collect()
+    });
+    // The words are ASCII, so every byte index is a character boundary.
+    &text[..length.clamp(1, text.len())]
 }
 
 #[cfg(test)]
@@ -504,9 +547,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn message_text_has_the_requested_length_within_bounds() {
+    fn message_text_has_the_requested_length_up_to_the_most() {
         assert_eq!(message_text(20).len(), 20);
         assert_eq!(message_text(0).len(), 1);
-        assert!(message_text(100_000).len() < 400);
+        assert_eq!(message_text(1000).chars().count(), 1000);
+        let most = MAX_MESSAGE_LENGTH as usize;
+        assert_eq!(message_text(most).len(), most);
+        assert_eq!(message_text(most + 1).len(), most);
     }
 }

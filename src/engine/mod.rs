@@ -153,21 +153,26 @@ pub fn run(scenario: Scenario, options: &RunOptions) -> anyhow::Result<RunOutcom
         shard: &shard,
     };
     let (harvester, elapsed) = execute(&runtime, run, abort)?;
+    let setup_warnings = target.warnings.clone();
     runtime.block_on(target.stop());
 
     info.duration = elapsed;
-    let ends = Ends {
+    let judged = Judged {
         shard: &shard,
         thresholds: &thresholds,
+        setup_warnings,
         panics: &panics,
     };
-    finish(dir, &info, harvester, ends)
+    finish(dir, &info, harvester, judged)
 }
 
-/// What the end of a run judges besides the figures.
-struct Ends<'a> {
+/// What a finished run is summarised and judged with, beside its figures.
+struct Judged<'a> {
     shard: &'a segment::ShardRecord,
     thresholds: &'a [thresholds::Threshold],
+    /// Settings the run could not honour, shown before the other warnings.
+    setup_warnings: Vec<String>,
+    /// Panics during the run, which make it a warning of its own.
     panics: &'a panics::PanicWatch,
 }
 
@@ -177,16 +182,17 @@ fn finish(
     dir: PathBuf,
     info: &RunInfo,
     harvester: Harvester,
-    ends: Ends<'_>,
+    judged: Judged<'_>,
 ) -> anyhow::Result<RunOutcome> {
     let data = harvester.finish();
     let mut summary = report::summarize(info, &data);
-    ends.shard.annotate(&mut summary);
-    if let Some(warning) = ends.panics.warning() {
+    summary.warnings.splice(0..0, judged.setup_warnings);
+    judged.shard.annotate(&mut summary);
+    if let Some(warning) = judged.panics.warning() {
         tracing::error!("{warning}");
         summary.warnings.push(warning);
     }
-    summary.thresholds = thresholds::evaluate(ends.thresholds, &summary);
+    summary.thresholds = thresholds::evaluate(judged.thresholds, &summary);
 
     report::write_results(&dir, info, &data, &summary)
         .with_context(|| format!("writing results to {}", dir.display()))?;
@@ -379,13 +385,23 @@ fn results_dir(
         Some(dir) => dir.clone(),
         None => report::default_dir(&options.results_root, now, &scenario.name),
     };
-    if dir.exists() {
-        return Err(crate::exit::usage(format!(
+    if !dir.exists() {
+        return Ok(dir);
+    }
+    // Name the flag only if the user gave it: a default directory that
+    // exists means a run of the same name began in the same second.
+    let message = match &options.out {
+        Some(_) => format!(
             "--out {}: the directory exists; results are never overwritten, name a new one",
             dir.display()
-        )));
-    }
-    Ok(dir)
+        ),
+        None => format!(
+            "results directory {} exists: a run of this scenario began in the same second; \
+             results are never overwritten, run again or pass --out with a new directory",
+            dir.display()
+        ),
+    };
+    Err(crate::exit::usage(message))
 }
 
 /// Creates the results directory once the target has answered and before
@@ -460,5 +476,40 @@ mod tests {
         // Shard 3 of 3 gets one of the five slots.
         assert_eq!(worker_count(2, &open_scenario(5, "3/3")), 1);
         assert_eq!(worker_count(0, &open_scenario(5, "1/1")), 1);
+    }
+
+    fn scenario() -> Scenario {
+        let text = "name = \"t\"\n[load]\nstages = [{ duration = \"1s\", clients = 1 }]\n";
+        scenario::parse(text, "t.toml").unwrap()
+    }
+
+    #[test]
+    fn an_existing_results_directory_is_named_by_the_flag_only_if_given() {
+        let tmp = tempfile::tempdir().unwrap();
+        let now = SystemTime::now();
+        let defaults = RunOptions {
+            results_root: tmp.path().to_path_buf(),
+            ..RunOptions::default()
+        };
+        let dir = results_dir(&defaults, &scenario(), now).unwrap();
+        std::fs::create_dir_all(&dir).unwrap();
+
+        let err = results_dir(&defaults, &scenario(), now).unwrap_err();
+        let message = err.to_string();
+        assert!(crate::exit::is_usage(&err), "{message}");
+        assert!(message.starts_with("results directory "), "{message}");
+        assert!(message.contains(&dir.display().to_string()), "{message}");
+
+        let given = RunOptions {
+            out: Some(dir.clone()),
+            ..RunOptions::default()
+        };
+        let message = results_dir(&given, &scenario(), now)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            message.starts_with(&format!("--out {}", dir.display())),
+            "{message}"
+        );
     }
 }

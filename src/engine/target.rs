@@ -20,6 +20,8 @@ pub struct Target {
     pub url: String,
     /// Transport settings for it.
     pub transport: Arc<TransportShared>,
+    /// Settings the run could not honour, for the summary's warnings.
+    pub warnings: Vec<String>,
     /// The mock, when the run started one.
     mock: Option<EmbeddedMock>,
 }
@@ -70,12 +72,29 @@ pub async fn prepare(scenario: &Scenario) -> anyhow::Result<Target> {
     if target.insecure {
         tracing::warn!(url, "TLS certificates are not verified (--insecure)");
     }
+    let warnings = ignored_ca_cert(scenario).into_iter().collect();
     preflight(&transport, scenario).await?;
     Ok(Target {
         url,
         transport,
+        warnings,
         mock,
     })
+}
+
+/// The embedded mock makes its own certificate and the run trusts it, so a
+/// CA file given with it is not used; said aloud, since a user who passed
+/// one likely meant to aim at a real target and forgot its URL.
+fn ignored_ca_cert(scenario: &Scenario) -> Option<String> {
+    let target = &scenario.target;
+    let path = target.ca_cert.as_ref().filter(|_| target.url.is_none())?;
+    let warning = format!(
+        "the CA file {} (--ca-cert or target.ca_cert) was not used: the embedded mock's \
+         own certificate is trusted; give target.url or --target to aim at a real server",
+        path.display()
+    );
+    tracing::warn!("{warning}");
+    Some(warning)
 }
 
 fn read_ca(scenario: &Scenario) -> anyhow::Result<Option<Vec<u8>>> {

@@ -20,6 +20,9 @@ pub struct Counters {
     pub chats_completed: u64,
     /// Chats that ended in an error.
     pub chats_failed: u64,
+    /// Chats the server ended before the customer was done with them (the
+    /// end `end = "agent"` waits for counts as completed instead).
+    pub chats_ended_by_server: u64,
     /// Chats the run ended itself: still going when the grace period ran
     /// out, or when the run was interrupted.
     pub chats_interrupted: u64,
@@ -40,6 +43,7 @@ impl Counters {
         self.chats_started += other.chats_started;
         self.chats_completed += other.chats_completed;
         self.chats_failed += other.chats_failed;
+        self.chats_ended_by_server += other.chats_ended_by_server;
         self.chats_interrupted += other.chats_interrupted;
         self.chats_dropped += other.chats_dropped;
         self.chats_missed += other.chats_missed;

@@ -69,6 +69,11 @@ impl WorkerMetrics {
         self.current.counters.chats_failed += 1;
     }
 
+    /// Counts a chat the server ended before the customer was done with it.
+    pub fn chat_ended_by_server(&mut self) {
+        self.current.counters.chats_ended_by_server += 1;
+    }
+
     /// Counts a chat the run ended itself, at its end or on an interrupt.
     pub fn chat_interrupted(&mut self) {
         self.current.counters.chats_interrupted += 1;

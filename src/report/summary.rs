@@ -81,6 +81,11 @@ pub struct ChatFigures {
     pub completed: u64,
     /// Chats that ended in an error.
     pub failed: u64,
+    /// Chats the server ended before the customer was done with them: an
+    /// agent's end, an inactivity timeout, a failed state or a chat gone
+    /// (404). Under `end = "agent"` the final end is a completion instead.
+    #[serde(default)]
+    pub ended_by_server: u64,
     /// Chats the run ended itself at its end or on an interrupt.
     #[serde(default)]
     pub interrupted: u64,
@@ -179,6 +184,7 @@ pub fn summarize(info: &RunInfo, data: &RunData) -> Summary {
             started: counters.chats_started,
             completed: counters.chats_completed,
             failed: counters.chats_failed,
+            ended_by_server: counters.chats_ended_by_server,
             interrupted: counters.chats_interrupted,
             dropped: counters.chats_dropped,
             missed: counters.chats_missed,

@@ -25,8 +25,8 @@ pub fn warnings(info: &RunInfo, data: &RunData) -> Vec<String> {
     if info.insecure {
         found.push("certificates were not verified (insecure); drop it or pass --ca-cert".into());
     }
-    // A late shard's missed arrivals have a warning of their own, which
-    // names the start; only the rest point at the client cap.
+    // Missed arrivals have a warning of their own, which names their
+    // cause; only the rest point at the client cap.
     let busy = counters.chats_dropped - counters.chats_missed;
     if busy > 0 {
         found.push(format!(

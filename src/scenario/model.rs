@@ -233,6 +233,11 @@ pub struct Conversation {
     pub end: EndMode,
 }
 
+/// Longest customer message a scenario may ask for, in characters. Far past
+/// anything a person types, and far below the 1 MiB the mock (and many
+/// servers) take in one Send Events body.
+pub const MAX_MESSAGE_LENGTH: u64 = 65_536;
+
 /// Who ends a chat.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum EndMode {

@@ -51,6 +51,12 @@ fn target(out: &mut String, s: &Scenario) {
                     range(m.reply_delay)
                 ),
             );
+            let text = format!(
+                "polls held {}, idle chats ended after {}",
+                human(m.poll_hold),
+                human(m.idle_end)
+            );
+            more(out, &text);
         }
     }
     more(
@@ -62,13 +68,48 @@ fn target(out: &mut String, s: &Scenario) {
             connections(t.connections)
         ),
     );
+    tls(out, t);
+    client(out, t);
+}
+
+fn tls(out: &mut String, t: &Target) {
     if t.insecure {
         more(out, "certificate NOT verified (insecure = true)");
-    } else if let Some(ca) = &t.ca_cert {
-        more(
+        return;
+    }
+    match (&t.ca_cert, &t.url) {
+        (Some(ca), Some(_)) => more(
             out,
             &format!("certificates verified, also trusting {}", ca.display()),
-        );
+        ),
+        (Some(ca), None) => more(
+            out,
+            &format!(
+                "ca_cert {} not used: the mock's certificate is trusted",
+                ca.display()
+            ),
+        ),
+        (None, _) => {}
+    }
+}
+
+/// How each request goes out: its time limit, its client identity and
+/// the local addresses it leaves from.
+fn client(out: &mut String, t: &Target) {
+    let identity = if t.webchat {
+        "WebChat clients (cookie)"
+    } else {
+        "a UUID clientId per client"
+    };
+    let text = format!(
+        "request timeout {}, {identity}, User-Agent \"{}\"",
+        human(t.request_timeout),
+        t.user_agent
+    );
+    more(out, &text);
+    if !t.source_addrs.is_empty() {
+        let addrs: Vec<String> = t.source_addrs.iter().map(|a| a.to_string()).collect();
+        more(out, &format!("source addresses {}", addrs.join(", ")));
     }
 }
 

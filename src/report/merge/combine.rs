@@ -130,6 +130,7 @@ fn add_summary_counts(totals: &mut Snapshot, shard: &Shard) {
     counters.chats_started += summary.chats.started;
     counters.chats_completed += summary.chats.completed;
     counters.chats_failed += summary.chats.failed;
+    counters.chats_ended_by_server += summary.chats.ended_by_server;
     counters.chats_interrupted += summary.chats.interrupted;
     counters.chats_dropped += summary.chats.dropped;
     counters.chats_missed += summary.chats.missed;

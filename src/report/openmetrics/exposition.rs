@@ -178,12 +178,13 @@ fn chats(text: &mut String, totals: &Snapshot) {
         text,
         "chatload_chats",
         "counter",
-        "Chats, by outcome: started, completed, failed.",
+        "Chats, by outcome: started, completed, failed, ended by the server.",
     );
     for (outcome, count) in [
         ("started", c.chats_started),
         ("completed", c.chats_completed),
         ("failed", c.chats_failed),
+        ("ended_by_server", c.chats_ended_by_server),
     ] {
         let _ = writeln!(
             text,

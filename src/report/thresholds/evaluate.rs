@@ -137,6 +137,7 @@ fn chat_figure(statistic: Statistic, summary: &Summary) -> f64 {
         Statistic::Started => chats.started as f64,
         Statistic::Completed => chats.completed as f64,
         Statistic::Failed => chats.failed as f64,
+        Statistic::EndedByServer => chats.ended_by_server as f64,
         Statistic::FailedRate => share(chats.failed, chats.started),
         Statistic::DroppedRate => share(chats.dropped, chats.started + chats.dropped),
         Statistic::Missed => chats.missed as f64,
@@ -228,6 +229,10 @@ mod tests {
         assert_eq!(result("requests.count >= 8", &s).observed, Some(8.0));
         assert_eq!(result("chats.failed_rate < 60%", &s).observed, Some(50.0));
         assert_eq!(result("dropped < 1", &s).observed, Some(1.0));
+        let mut ended = s.clone();
+        ended.chats.ended_by_server = 3;
+        let r = result("chats.ended_by_server < 1", &ended);
+        assert_eq!((r.passed, r.observed), (false, Some(3.0)));
         let dropped = result("chats.dropped_rate < 50%", &s);
         assert!((dropped.observed.unwrap() - 100.0 / 3.0).abs() < 1e-3);
         assert_eq!(

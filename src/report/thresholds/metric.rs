@@ -69,6 +69,8 @@ pub enum Statistic {
     Completed,
     /// Chats that ended in an error.
     Failed,
+    /// Chats the server ended before the customer was done.
+    EndedByServer,
     /// Open-model arrivals that never started: no free client, or a late
     /// shard's start.
     Dropped,
@@ -88,9 +90,8 @@ impl Statistic {
             P50 | P90 | P95 | P99 | P999 | Min | Max | Mean => Quantity::Time,
             Rate => Quantity::PerSecond,
             ErrorRate | FailedRate | DroppedRate => Quantity::Fraction,
-            Count | Errors | ErrorsOf(_) | Started | Completed | Failed | Dropped | Missed => {
-                Quantity::Count
-            }
+            Count | Errors | ErrorsOf(_) | Started | Completed | Failed | EndedByServer
+            | Dropped | Missed => Quantity::Count,
         }
     }
 }
@@ -137,10 +138,11 @@ const ERRORS: [(&str, Statistic); 8] = [
     ("protocol", Statistic::ErrorsOf(ErrorKind::Protocol)),
 ];
 
-const CHATS: [(&str, Statistic); 7] = [
+const CHATS: [(&str, Statistic); 8] = [
     ("started", Statistic::Started),
     ("completed", Statistic::Completed),
     ("failed", Statistic::Failed),
+    ("ended_by_server", Statistic::EndedByServer),
     ("dropped", Statistic::Dropped),
     ("missed", Statistic::Missed),
     ("failed_rate", Statistic::FailedRate),

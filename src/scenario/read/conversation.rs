@@ -9,7 +9,7 @@ use toml::de::DeValue;
 
 use super::table::{Field, Read, Section};
 use crate::api::{ApiVersion, Endpoint};
-use crate::scenario::model::{Conversation, EndMode};
+use crate::scenario::model::{Conversation, EndMode, MAX_MESSAGE_LENGTH};
 use crate::scenario::suggest;
 
 const KEYS: &[&str] = &[
@@ -101,6 +101,13 @@ fn read_messages(s: &Section<'_, '_>, c: &mut Conversation) -> Read<()> {
         c.length = f.count_range()?;
         if c.length.min == 0 {
             return Err(f.error("messages must be at least 1 character long; start at 1"));
+        }
+        if c.length.max > MAX_MESSAGE_LENGTH {
+            return Err(f.error(format!(
+                "messages of {} characters are longer than the most, {MAX_MESSAGE_LENGTH}; \
+                 lower the length",
+                c.length.max
+            )));
         }
     }
     Ok(())

@@ -42,7 +42,8 @@ pub(crate) fn scenario(text: &str) -> Read<Scenario> {
     let load_field = top.require("load", "a [load] section with stages")?;
     let load = load::read(load_field)?;
     let conversation = conversation::read(top.get("conversation"), target.api)?;
-    let mock = mock::read(top.get("mock"))?;
+    let mut mock = mock::read(top.get("mock"))?;
+    mock::fit_to_agent_end(top.get("mock"), &target, &conversation, &mut mock)?;
     let thresholds = thresholds::read(top.get("thresholds"))?;
 
     let scenario = Scenario {
