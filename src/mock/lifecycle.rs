@@ -79,6 +79,7 @@ impl Center {
             }]);
             drop(inner);
             Stats::up(&self.stats.queued_chats);
+            self.stats.chat_opened(key);
             Ok(chat)
         })?;
 
@@ -94,11 +95,6 @@ impl Center {
             Claim::Created(chat) => chat,
         };
         Stats::up(&self.stats.chats_created);
-        // The client index holds one chat per client, so after a creation
-        // the client has exactly one.
-        self.stats
-            .max_chats_per_client
-            .fetch_max(1, std::sync::atomic::Ordering::Relaxed);
         self.stats.client_seen(key);
         self.watch_idle(&chat, Instant::now());
         let ewt = self.place(&chat);
@@ -235,6 +231,7 @@ impl Center {
 
         self.store.release(chat);
         Stats::down(&self.stats.active_chats);
+        self.stats.chat_closed(&chat.owner);
         if let Some(ticket) = ended.queued_ticket {
             self.dispatch.withdraw(ticket, chat);
             Stats::down(&self.stats.queued_chats);
@@ -395,6 +392,17 @@ mod tests {
             1,
             "something still holds the chat"
         );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_client_that_ends_and_asks_again_has_had_one_chat_at_a_time() {
+        let center = center(1, 10);
+        let first = center.request_chat(&key(1), ApiVersion::V2, None).unwrap();
+        center.end_chat(&first.chat, Ender::Customer);
+        center.request_chat(&key(1), ApiVersion::V2, None).unwrap();
+        center.request_chat(&key(2), ApiVersion::V2, None).unwrap();
+        let snap = center.stats.snapshot();
+        assert_eq!((snap.chats_created, snap.max_chats_per_client), (3, 1));
     }
 
     #[tokio::test(start_paused = true)]
