@@ -19,6 +19,7 @@ use crate::api::{ErrorCode, Route};
 
 use super::center::Center;
 use super::chat::Chat;
+use super::conversation::LogFull;
 use super::files::StoredFile;
 use super::fixed::{PHOTO, PHOTO_TYPE};
 use super::lifecycle::agent_party;
@@ -166,9 +167,9 @@ async fn send_events(call: &Call<'_>, body: Incoming) -> Reply {
         );
         return Err(ApiError::detail(ErrorCode::BAD_JSON, detail));
     }
-    log_has_room(call, &chat, sent.events.len())?;
-
-    call.center.customer_events(&chat, sent.events);
+    call.center
+        .customer_events(&chat, sent.events)
+        .map_err(|full| log_full(&chat, full))?;
     if version.is_v2() {
         Ok(reply::empty())
     } else {
@@ -176,21 +177,17 @@ async fn send_events(call: &Call<'_>, body: Incoming) -> Reply {
     }
 }
 
-/// Refuses events that would take a chat's log past the mock's cap. The
-/// API names no code for it, so it is an unspecified server error (500)
-/// whose message says what to do.
-fn log_has_room(call: &Call<'_>, chat: &Chat, adding: usize) -> Result<(), ApiError> {
-    let cap = call.center.config.max_chat_events;
-    let held = chat.lock().log_len();
-    if held + adding <= cap {
-        return Ok(());
-    }
+/// Events that would take a chat's log past the mock's cap. The API
+/// names no code for it, so it is an unspecified server error (500) whose
+/// message says what to do.
+fn log_full(chat: &Chat, full: LogFull) -> ApiError {
+    let LogFull { held, cap } = full;
     let detail = format!(
-        "chat {} already holds {held} events and the mock keeps at most {cap} per chat; \
-         end the chat and request a new one",
+        "chat {} already holds {held} events and the mock keeps at most {cap} per chat, \
+         answers still due included; end the chat and request a new one",
         chat.id
     );
-    Err(ApiError::detail(ErrorCode::UNSPECIFIED, detail))
+    ApiError::detail(ErrorCode::UNSPECIFIED, detail)
 }
 
 async fn poll_events(call: &Call<'_>) -> Reply {
