@@ -324,3 +324,160 @@ async fn another_clients_chat_is_not_found_however_often_it_is_tried() {
     assert_eq!(status(&answer), Some(200), "{answer}");
     mock.stop().await;
 }
+
+/// The HTTP/2 connection preface and an empty SETTINGS frame: a client
+/// that has done its part of the handshake.
+const H2_HELLO: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\0\0\0\x04\0\0\0\0\0";
+
+/// A mock whose connection limits are short and distinct, so that the
+/// time a connection lasted tells which limit closed it.
+async fn strict_mock(tune: impl FnOnce(&mut MockConfig)) -> EmbeddedMock {
+    let mut config = MockConfig {
+        header_timeout: Duration::from_secs(2),
+        idle_timeout: Duration::from_secs(20),
+        body_timeout: Duration::from_secs(5),
+        h2_ping_interval: Duration::from_secs(600),
+        h2_ping_timeout: Duration::from_secs(600),
+        ..MockConfig::default()
+    };
+    tune(&mut config);
+    start_embedded(config, false)
+        .await
+        .expect("the mock starts")
+}
+
+/// Opens a connection, sends `bytes` and returns how long (on the paused
+/// clock) the mock kept it open, and what it sent.
+async fn held_open(addr: &str, bytes: &[u8]) -> (Duration, Vec<u8>) {
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    stream.write_all(bytes).await.unwrap();
+    open_for(stream).await
+}
+
+/// Reads until the mock closes the connection; returns how long that took
+/// on the paused clock, and what the mock sent.
+async fn open_for(mut stream: TcpStream) -> (Duration, Vec<u8>) {
+    let started = tokio::time::Instant::now();
+    let mut answer = Vec::new();
+    let limit = Duration::from_secs(3600);
+    let closed = tokio::time::timeout(limit, stream.read_to_end(&mut answer)).await;
+    assert!(closed.is_ok(), "the connection was never closed");
+    (started.elapsed(), answer)
+}
+
+/// Reads one HTTP/1.1 answer with a `Content-Length` from a kept-alive
+/// connection; returns its status.
+async fn read_answer(stream: &mut TcpStream) -> Option<u16> {
+    let mut got = Vec::new();
+    let mut buf = [0; 4096];
+    loop {
+        let text = String::from_utf8_lossy(&got).into_owned();
+        if let Some((head, body)) = text.split_once("\r\n\r\n") {
+            let length = head
+                .lines()
+                .find_map(|l| {
+                    l.to_ascii_lowercase()
+                        .strip_prefix("content-length:")
+                        .map(str::to_owned)
+                })
+                .and_then(|v| v.trim().parse::<usize>().ok())
+                .unwrap_or(0);
+            if body.len() >= length {
+                return status(&text);
+            }
+        }
+        let read = stream.read(&mut buf).await.ok()?;
+        if read == 0 {
+            return None;
+        }
+        got.extend_from_slice(&buf[..read]);
+    }
+}
+
+// The paused clock stands still while requests are served and jumps over
+// the idle minute, so these take no real time.
+#[tokio::test(start_paused = true)]
+async fn a_kept_alive_connection_outlives_the_client_pools_idle_time() {
+    let mock = plain_mock().await;
+    let addr = address(&mock);
+    let ask = format!(
+        "GET {} HTTP/1.1\r\nHost: mock\r\nAuthorization: {}\r\n\r\n",
+        path(Endpoint::Availability, ""),
+        authorization("pooled")
+    );
+    let mut stream = TcpStream::connect(&addr).await.unwrap();
+    stream.write_all(ask.as_bytes()).await.unwrap();
+    assert_eq!(read_answer(&mut stream).await, Some(200));
+
+    // Longer than the head limit, and than the 55 s chatload's pool keeps
+    // an idle connection.
+    tokio::time::sleep(Duration::from_secs(60)).await;
+    stream.write_all(ask.as_bytes()).await.unwrap();
+    assert_eq!(
+        read_answer(&mut stream).await,
+        Some(200),
+        "closed while idle"
+    );
+
+    let idle = MockConfig::default().idle_timeout;
+    let (took, _) = open_for(stream).await;
+    assert!(
+        took >= idle && took <= idle + HEADER_TIMEOUT,
+        "an idle connection closed after {took:?}"
+    );
+    mock.stop().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_http2_connection_that_opens_no_stream_is_closed() {
+    let mock = strict_mock(|_| {}).await;
+    let addr = address(&mock);
+    // HEADERS (type 1) with END_STREAM but no END_HEADERS, on stream 1:
+    // a head whose CONTINUATION never comes.
+    let unfinished: Vec<u8> = [H2_HELLO, b"\0\0\x01\x01\x01\0\0\0\x01\x82"].concat();
+
+    for (case, bytes) in [
+        ("idle after SETTINGS", H2_HELLO),
+        ("HEADERS cut", &unfinished),
+    ] {
+        let (took, _) = held_open(&addr, bytes).await;
+        let head = Duration::from_secs(2);
+        assert!(took >= head && took < head * 3, "{case}: open for {took:?}");
+    }
+    mock.stop().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_http2_peer_that_never_answers_pings_is_closed() {
+    let mock = strict_mock(|config| {
+        config.header_timeout = Duration::from_secs(3600);
+        config.idle_timeout = Duration::from_secs(3600);
+        config.h2_ping_interval = Duration::from_secs(5);
+        config.h2_ping_timeout = Duration::from_secs(5);
+    })
+    .await;
+    let (took, _) = held_open(&address(&mock), H2_HELLO).await;
+    assert!(
+        took >= Duration::from_secs(10) && took < Duration::from_secs(60),
+        "open for {took:?}"
+    );
+    mock.stop().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_request_body_that_stops_halfway_times_out() {
+    let mock = strict_mock(|_| {}).await;
+    let head = format!(
+        "POST {} HTTP/1.1\r\nHost: mock\r\nAuthorization: {}\r\n\
+         Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{{\"from\":",
+        path(Endpoint::RequestChat, ""),
+        authorization("slow-body")
+    );
+    let (took, answer) = held_open(&address(&mock), head.as_bytes()).await;
+    let body = Duration::from_secs(5);
+    assert!(took >= body && took < body * 2, "open for {took:?}");
+    let answer = String::from_utf8_lossy(&answer);
+    assert_eq!(status(&answer), Some(400), "{answer}");
+    assert!(answer.contains("did not arrive within"), "{answer}");
+    mock.stop().await;
+}

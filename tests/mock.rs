@@ -680,34 +680,47 @@ async fn limits_refuse_chats_and_uploads_beyond_them() {
 #[tokio::test]
 async fn a_chat_whose_log_is_full_refuses_more_events() {
     bounded(async {
+        const CAP: usize = 30;
         let config = MockConfig {
-            max_chat_events: 10,
+            max_chat_events: CAP,
             ..quick_config()
         };
         let mock = Harness::plain(config).await;
         let me = client_id(1);
         let chat = mock.request_chat(&me).await.chat_id;
-        let typing = json!([{"event": "chat_session_typing"}]);
         let mut accepted = 0;
         let refused = loop {
-            let answer = mock.events(&me, &chat, typing.clone()).await;
+            let message =
+                json!([{"event": "chat_session_message", "msg_id": accepted, "msg": "hi"}]);
+            let answer = mock.events(&me, &chat, message).await;
             if answer.status != StatusCode::OK {
                 break answer;
             }
             accepted += 1;
-            assert!(accepted <= 10, "more events accepted than the cap");
+            assert!(accepted <= CAP, "more messages accepted than the cap");
         };
 
-        assert!(accepted >= 1, "the first event was refused already");
+        assert!(accepted >= 1, "the first message was refused already");
         assert_eq!(
             (refused.status, refused.error_code()),
             (StatusCode::INTERNAL_SERVER_ERROR, 5955)
         );
         let message = refused.json::<ErrorBody>().error_message;
-        assert!(message.contains("at most 10"), "{message}");
+        assert!(message.contains("at most 30"), "{message}");
+
+        // Each message brings receipts, typing and an answer: the cap must
+        // hold once they have all arrived.
+        let mut answers = 0;
+        while answers < accepted {
+            let events = mock.poll(&me, &chat).await;
+            answers += events
+                .iter()
+                .filter(|e| matches!(e, ServerEvent::Message { party_id, .. } if *party_id != chat))
+                .count();
+        }
         let history = mock.call(Endpoint::History, &me, &chat, None).await;
         let logged = history.json::<EventsBody<ServerEvent>>().events.len();
-        assert!(logged <= 10, "the log grew past its cap: {logged} events");
+        assert!(logged <= CAP, "the log grew past its cap: {logged} events");
         mock.mock.stop().await;
     })
     .await;

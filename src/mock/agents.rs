@@ -4,8 +4,10 @@
 //! Each agent takes up to `chats_per_agent` chats; a chat that finds every
 //! agent full waits in a FIFO queue. The estimated wait (`ewt`) of the
 //! queue's n-th chat is n times the average handling time divided by the
-//! number of agent seats. The chat itself is not touched here: callers lock
-//! a chat only after this module's lock is released.
+//! number of agent seats. A chat that ends while it waits leaves the queue
+//! at once, so it neither counts in later estimates nor stays in memory
+//! when no agent would ever take it. The chat itself is not touched here:
+//! callers lock a chat only after this module's lock is released.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -43,9 +45,10 @@ struct Pool {
     load: Vec<u32>,
     /// Agents with a free seat; each appears at most once.
     spare: Vec<u32>,
-    queue: VecDeque<Arc<Chat>>,
+    /// Waiting chats by ticket; tickets only grow, so the queue stays
+    /// sorted and a chat's place is found by binary search.
+    queue: VecDeque<(u64, Arc<Chat>)>,
     enqueued: u64,
-    dequeued: u64,
     handled: u64,
     handled_time: Duration,
 }
@@ -63,7 +66,6 @@ impl Dispatch {
             spare,
             queue: VecDeque::new(),
             enqueued: 0,
-            dequeued: 0,
             handled: 0,
             handled_time: Duration::ZERO,
         };
@@ -86,11 +88,25 @@ impl Dispatch {
             return Placement::Agent(agent);
         }
 
-        pool.queue.push_back(chat.clone());
         pool.enqueued += 1;
         let ticket = pool.enqueued;
-        let ewt = self.estimate(&pool, ticket - pool.dequeued);
+        pool.queue.push_back((ticket, chat.clone()));
+        let ewt = self.estimate(&pool, pool.queue.len() as u64);
         Placement::Queued { ticket, ewt }
+    }
+
+    /// Takes an ended chat out of the queue, if it is still there. The
+    /// ticket finds it; the chat itself is compared too, for a chat that
+    /// ended before its ticket was recorded.
+    pub fn withdraw(&self, ticket: u64, chat: &Arc<Chat>) {
+        let mut pool = self.pool();
+        let at = match pool.queue.binary_search_by_key(&ticket, |(t, _)| *t) {
+            Ok(at) if Arc::ptr_eq(&pool.queue[at].1, chat) => Some(at),
+            _ => pool.queue.iter().position(|(_, c)| Arc::ptr_eq(c, chat)),
+        };
+        if let Some(at) = at {
+            pool.queue.remove(at);
+        }
     }
 
     /// Frees the agent's seat after a chat it handled for `handled_for`,
@@ -112,10 +128,14 @@ impl Dispatch {
         self.next_queued(&mut pool)
     }
 
-    /// Estimated wait in seconds of the queued chat holding `ticket`.
+    /// Estimated wait in seconds of the queued chat holding `ticket`: its
+    /// place among the chats still waiting.
     pub fn ewt_for(&self, ticket: u64) -> u64 {
         let pool = self.pool();
-        self.estimate(&pool, ticket.saturating_sub(pool.dequeued).max(1))
+        let ahead = match pool.queue.binary_search_by_key(&ticket, |(t, _)| *t) {
+            Ok(at) | Err(at) => at,
+        };
+        self.estimate(&pool, ahead as u64 + 1)
     }
 
     /// Estimated wait in seconds of a chat requested now.
@@ -124,8 +144,13 @@ impl Dispatch {
         if !pool.spare.is_empty() {
             return 0;
         }
-        let waiting = pool.enqueued - pool.dequeued;
-        self.estimate(&pool, waiting + 1)
+        self.estimate(&pool, pool.queue.len() as u64 + 1)
+    }
+
+    /// Chats waiting for a seat.
+    #[cfg(test)]
+    pub fn waiting(&self) -> usize {
+        self.pool().queue.len()
     }
 
     fn take_seat(&self, pool: &mut Pool) -> Option<u32> {
@@ -149,15 +174,13 @@ impl Dispatch {
     }
 
     fn next_queued(&self, pool: &mut Pool) -> Option<(u32, Arc<Chat>)> {
-        let chat = pool.queue.pop_front()?;
-        pool.dequeued += 1;
+        let (ticket, chat) = pool.queue.pop_front()?;
         match self.take_seat(pool) {
             Some(agent) => Some((agent, chat)),
             None => {
                 // Cannot happen right after a seat was freed; keep the chat
                 // first in line rather than lose it.
-                pool.queue.push_front(chat);
-                pool.dequeued -= 1;
+                pool.queue.push_front((ticket, chat));
                 None
             }
         }
@@ -221,6 +244,27 @@ mod tests {
             20,
             "one waiting, 10 s average, one seat"
         );
+    }
+
+    #[test]
+    fn a_withdrawn_chat_no_longer_counts_ahead_of_others() {
+        let dispatch = Dispatch::new(1, 1);
+        dispatch.place(&chat());
+        let (first, second, third) = (chat(), chat(), chat());
+        let Placement::Queued { ticket, .. } = dispatch.place(&first) else {
+            panic!("seated with the seat taken")
+        };
+        dispatch.place(&second);
+        let Placement::Queued { ticket: last, .. } = dispatch.place(&third) else {
+            panic!("seated with the seat taken")
+        };
+        let before = dispatch.ewt_for(last);
+
+        dispatch.withdraw(ticket, &first);
+        // A ticket not yet recorded: the chat itself is looked for.
+        dispatch.withdraw(0, &second);
+        assert_eq!(dispatch.waiting(), 1);
+        assert_eq!(dispatch.ewt_for(last) * 3, before);
     }
 
     #[test]

@@ -88,7 +88,8 @@ impl Center {
         }
     }
 
-    fn fire(&self, action: Action) {
+    /// Runs one timer action.
+    pub(crate) fn fire(&self, action: Action) {
         match action {
             Action::Reply(chat) => self.agent_reply(&chat),
             Action::IdleCheck(chat) => self.idle_check(&chat),

@@ -132,7 +132,8 @@ impl ChatInner {
     }
 
     /// Appends a client event in the form History gives it back. Send
-    /// Events checks the chat's cap before it calls this.
+    /// Events checks the chat's cap, under the same lock, before it calls
+    /// this.
     pub fn push_client(&mut self, event: ServerEvent) {
         self.log.push(Entry {
             event,

@@ -29,6 +29,9 @@ pub fn serve_command(args: ServeArgs) -> anyhow::Result<()> {
         .context("cannot start the async runtime")?;
 
     let served = runtime.block_on(async move {
+        // Listening before the URL is printed: whoever reads the URL may
+        // signal at once, and without a handler SIGTERM kills the process.
+        let stop = StopSignals::install();
         let listener = TcpListener::bind(args.listen)
             .await
             .with_context(|| format!("cannot listen on --listen {}", args.listen))?;
@@ -37,7 +40,7 @@ pub fn serve_command(args: ServeArgs) -> anyhow::Result<()> {
             .context("cannot read the listening address")?;
         println!("{}", base_url(address, tls.is_some()));
         tracing::info!(?config, "mock configuration");
-        serve(listener, config, tls, stop_signal())
+        serve(listener, config, tls, stop.recv())
             .await
             .context("the mock server failed")
     });
@@ -70,42 +73,90 @@ fn base_url(address: SocketAddr, tls: bool) -> String {
     format!("{scheme}://{address}")
 }
 
-/// Resolves at Ctrl-C or, on Unix, SIGTERM.
-async fn stop_signal() {
-    let ctrl_c = async {
-        if let Err(err) = tokio::signal::ctrl_c().await {
-            tracing::warn!(%err, "cannot listen for Ctrl-C");
-            std::future::pending::<()>().await;
+/// Ctrl-C and SIGTERM, caught from [`StopSignals::install`] on.
+#[cfg(unix)]
+struct StopSignals {
+    interrupt: Option<tokio::signal::unix::Signal>,
+    terminate: Option<tokio::signal::unix::Signal>,
+}
+
+#[cfg(unix)]
+impl StopSignals {
+    /// Installs the handlers now, rather than when first awaited. A signal
+    /// that cannot be caught is logged, and keeps its default action.
+    fn install() -> StopSignals {
+        use tokio::signal::unix::{SignalKind, signal};
+        let catch = |kind: SignalKind, name: &str| match signal(kind) {
+            Ok(caught) => Some(caught),
+            Err(err) => {
+                tracing::warn!(%err, "cannot listen for {name}");
+                None
+            }
+        };
+        StopSignals {
+            interrupt: catch(SignalKind::interrupt(), "Ctrl-C"),
+            terminate: catch(SignalKind::terminate(), "SIGTERM"),
         }
-    };
-    tokio::select! {
-        () = ctrl_c => {}
-        () = sigterm() => {}
+    }
+
+    /// Resolves at the first of the two signals.
+    async fn recv(mut self) {
+        tokio::select! {
+            () = next(&mut self.interrupt) => {}
+            () = next(&mut self.terminate) => {}
+        }
     }
 }
 
 #[cfg(unix)]
-async fn sigterm() {
-    use tokio::signal::unix::{SignalKind, signal};
-    match signal(SignalKind::terminate()) {
-        Ok(mut term) => {
-            term.recv().await;
+async fn next(signal: &mut Option<tokio::signal::unix::Signal>) {
+    match signal {
+        Some(signal) => {
+            signal.recv().await;
         }
-        Err(err) => {
-            tracing::warn!(%err, "cannot listen for SIGTERM");
-            std::future::pending::<()>().await;
-        }
+        None => std::future::pending::<()>().await,
     }
 }
 
+/// Ctrl-C only, off Unix.
 #[cfg(not(unix))]
-async fn sigterm() {
-    std::future::pending::<()>().await;
+struct StopSignals;
+
+#[cfg(not(unix))]
+impl StopSignals {
+    fn install() -> StopSignals {
+        StopSignals
+    }
+
+    async fn recv(self) {
+        if let Err(err) = tokio::signal::ctrl_c().await {
+            tracing::warn!(%err, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Signals this very process: the handlers must be in place as soon as
+    /// `install` returns, before anything awaits, or SIGTERM's default
+    /// action ends the test binary.
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn sigterm_is_caught_from_the_moment_the_handlers_are_installed() {
+        let stop = StopSignals::install();
+        let me = std::process::id().to_string();
+        let sent = std::process::Command::new("kill")
+            .args(["-TERM", &me])
+            .status()
+            .expect("kill runs");
+        assert!(sent.success(), "kill -TERM {me} failed");
+
+        let caught = tokio::time::timeout(Duration::from_secs(30), stop.recv()).await;
+        assert!(caught.is_ok(), "SIGTERM did not stop the wait");
+    }
 
     #[test]
     fn the_base_url_names_scheme_and_address() {

@@ -46,6 +46,22 @@ pub struct MockConfig {
     /// so a client that never ends its chat cannot grow the mock without
     /// bound.
     pub max_chat_events: usize,
+    /// Longest a client may take to deliver a request's head, from the
+    /// connection's start or from the head's first byte: bounds slowloris
+    /// clients.
+    pub header_timeout: Duration,
+    /// Longest a connection may sit with no request in progress before the
+    /// mock closes it. Longer than chatload's client pool keeps an idle
+    /// connection (55 s), so the client always gives one up first and
+    /// never sends a request on a connection the mock is closing.
+    pub idle_timeout: Duration,
+    /// Longest a client may take to send a request's whole body.
+    pub body_timeout: Duration,
+    /// Interval of the HTTP/2 pings that find peers gone silent while
+    /// their streams are open.
+    pub h2_ping_interval: Duration,
+    /// How long a ping may go unanswered before the connection is closed.
+    pub h2_ping_timeout: Duration,
     /// Faults injected around the handlers, in order.
     pub faults: Vec<Fault>,
 }
@@ -79,6 +95,14 @@ impl MockConfig {
             // A long soak chat sends a message every few seconds: ten
             // thousand events is hours of it, and about a megabyte.
             max_chat_events: 10_000,
+            header_timeout: Duration::from_secs(10),
+            // nginx's default keep-alive, and well over the client's 55 s.
+            idle_timeout: Duration::from_secs(75),
+            // A 25 MB upload in a minute is over 400 kB/s: slower clients
+            // are not what a load test measures.
+            body_timeout: Duration::from_secs(60),
+            h2_ping_interval: Duration::from_secs(30),
+            h2_ping_timeout: Duration::from_secs(20),
             faults: s.faults.clone(),
         }
     }

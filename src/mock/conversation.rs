@@ -4,12 +4,18 @@
 //! back (the customer's party id is the chat id). A customer message makes
 //! the agent type at once and answer after the reply delay, with delivered
 //! and read receipts on v2 chats; `chat_session_end` ends the chat.
+//!
+//! The log's cap (`max_chat_events`) is kept under the chat's lock with
+//! room for every server event already due: the answers still owed, the
+//! agent's join and the end. So a batch is refused if what it would cause,
+//! not just what it is, does not fit.
 
 use std::sync::Arc;
 
 use serde_json::Value;
 use tokio::time::Instant;
 
+use crate::api::ApiVersion;
 use crate::api::events::{ClientEvent, ServerEvent};
 use crate::api::lenient::Timestamp;
 
@@ -18,14 +24,74 @@ use super::chat::{Chat, ChatInner};
 use super::lifecycle::{Ender, agent_party};
 use super::timers::Action;
 
+/// Most server events an agent's join logs: joined, connected, the case,
+/// and typing for messages it finds unanswered.
+const JOIN_EVENTS: usize = 4;
+
+/// Most server events an end logs: a fault's announcement, the agent
+/// leaving, and `chat_session_ended`.
+const END_EVENTS: usize = 3;
+
+/// Send Events would take the chat's log past its cap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct LogFull {
+    /// Events the log holds now.
+    pub held: usize,
+    /// Events the log may hold, answers still due included.
+    pub cap: usize,
+}
+
+/// Server events an answer logs: the read receipt on v2, the message and
+/// `chat_session_not_typing`.
+fn answer_events(version: ApiVersion) -> usize {
+    if version.is_v2() { 3 } else { 2 }
+}
+
+/// Log entries a client event can cost in all: itself, and for a message
+/// the delivered receipt (v2), the agent's typing and the answer.
+fn event_cost(event: &ClientEvent, version: ApiVersion) -> usize {
+    match event {
+        ClientEvent::Message { .. } => {
+            let at_once = if version.is_v2() { 2 } else { 1 };
+            1 + at_once + answer_events(version)
+        }
+        _ => 1,
+    }
+}
+
+/// Log entries the chat is already committed to: what it holds, the
+/// answers still owed, and the join and the end still to come.
+fn committed(chat: &Chat, inner: &ChatInner) -> usize {
+    let owed = inner.unanswered.len() * answer_events(chat.version);
+    let join = if inner.agent.is_none() {
+        JOIN_EVENTS
+    } else {
+        0
+    };
+    let end = if inner.ended { 0 } else { END_EVENTS };
+    inner.log_len() + owed + join + end
+}
+
 impl Center {
-    /// Applies the customer's events in order. Events after
+    /// Applies the customer's events in order, or none of them if the log
+    /// has no room for all they would cause. Events after
     /// `chat_session_end` are ignored: the chat is over.
-    pub fn customer_events(&self, chat: &Arc<Chat>, events: Vec<ClientEvent>) {
+    pub fn customer_events(
+        &self,
+        chat: &Arc<Chat>,
+        events: Vec<ClientEvent>,
+    ) -> Result<(), LogFull> {
         let mut replies = 0;
         let mut ends = false;
         {
             let mut inner = chat.lock();
+            let cost: usize = events.iter().map(|e| event_cost(e, chat.version)).sum();
+            let cap = self.config.max_chat_events;
+            if committed(chat, &inner).saturating_add(cost) > cap {
+                let held = inner.log_len();
+                return Err(LogFull { held, cap });
+            }
+
             inner.last_activity = Instant::now();
             for event in events {
                 ends = matches!(event, ClientEvent::End {});
@@ -44,6 +110,7 @@ impl Center {
         if ends {
             self.end_chat(chat, Ender::Customer);
         }
+        Ok(())
     }
 
     /// Logs one event; true if and only if the agent now owes a reply.
@@ -218,7 +285,7 @@ mod tests {
             .request_chat(&key, ApiVersion::V2, None)
             .unwrap()
             .chat;
-        center.customer_events(&chat, vec![message("m1")]);
+        center.customer_events(&chat, vec![message("m1")]).unwrap();
         center.agent_reply(&chat);
 
         let names = names(&chat);
@@ -250,7 +317,7 @@ mod tests {
             .request_chat(&key, ApiVersion::V1, None)
             .unwrap()
             .chat;
-        center.customer_events(&chat, vec![message("m1")]);
+        center.customer_events(&chat, vec![message("m1")]).unwrap();
         let history: Value = serde_json::from_slice(&chat.lock().history()).unwrap();
         let mine = history["events"]
             .as_array()
@@ -272,7 +339,7 @@ mod tests {
             .request_chat(&key, ApiVersion::V1, None)
             .unwrap()
             .chat;
-        center.customer_events(&chat, vec![message("m1")]);
+        center.customer_events(&chat, vec![message("m1")]).unwrap();
         assert_eq!(chat.lock().unanswered.len(), 1);
 
         assert!(center.join(&chat, 7));
@@ -282,6 +349,75 @@ mod tests {
             names(&chat).last().map(String::as_str),
             Some("chat_session_not_typing")
         );
+    }
+
+    /// Fills a chat's log with messages, lets every answer and the end
+    /// happen, and returns how many messages got in and the final length.
+    fn fill(agents: u32, version: ApiVersion, cap: usize) -> (usize, usize) {
+        let config = MockConfig {
+            agents,
+            max_chat_events: cap,
+            ..MockConfig::default()
+        };
+        let center = Center::new(config);
+        let key = ClientKey::new("t", "a", "c");
+        let chat = center.request_chat(&key, version, None).unwrap().chat;
+        let mut accepted = 0;
+        while center.customer_events(&chat, vec![message("m")]).is_ok() {
+            accepted += 1;
+            assert!(accepted <= cap, "no refusal");
+        }
+
+        if agents == 0 {
+            assert!(center.join(&chat, 0));
+        }
+        for _ in 0..accepted {
+            center.agent_reply(&chat);
+        }
+        center.end_chat(&chat, Ender::Agent);
+        let len = chat.lock().log_len();
+        (accepted, len)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_log_cap_holds_with_every_answer_and_the_end_counted() {
+        for (agents, version) in [
+            (1, ApiVersion::V2),
+            (1, ApiVersion::V1),
+            (0, ApiVersion::V2),
+            (0, ApiVersion::V1),
+        ] {
+            let (accepted, len) = fill(agents, version, 40);
+            assert!(
+                accepted >= 4,
+                "{agents} agents, {version:?}: {accepted} messages"
+            );
+            assert!(len <= 40, "{agents} agents, {version:?}: {len} events");
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_refused_batch_is_not_logged_at_all() {
+        let config = MockConfig {
+            max_chat_events: 12,
+            ..MockConfig::default()
+        };
+        let center = Center::new(config);
+        let key = ClientKey::new("t", "a", "c");
+        let chat = center
+            .request_chat(&key, ApiVersion::V2, None)
+            .unwrap()
+            .chat;
+        let before = chat.lock().log_len();
+        let full = center.customer_events(&chat, vec![message("a"), message("b")]);
+        assert_eq!(
+            full,
+            Err(LogFull {
+                held: before,
+                cap: 12
+            })
+        );
+        assert_eq!(chat.lock().log_len(), before);
     }
 
     #[test]

@@ -19,13 +19,14 @@ use crate::api::{ErrorCode, Route};
 
 use super::center::Center;
 use super::chat::Chat;
+use super::conversation::LogFull;
 use super::files::StoredFile;
 use super::fixed::{PHOTO, PHOTO_TYPE};
 use super::lifecycle::agent_party;
 use super::multipart;
 use super::poll::PollOutcome;
 use super::reply::{self, ApiError, MockBody};
-use super::request::{BodyError, Caller, json_body_error, read_body, read_json};
+use super::request::{BodyError, Caller, json_body_error, read_body, read_json, slow_body};
 
 /// Room for the multipart framing around an upload's file.
 const MULTIPART_OVERHEAD: usize = 64 * 1024;
@@ -111,8 +112,10 @@ fn live_chat(call: &Call<'_>) -> Result<Arc<Chat>, ApiError> {
 }
 
 async fn request_chat(call: &Call<'_>, body: Incoming) -> Reply {
-    let limit = call.center.config.max_json_body;
-    let bytes = read_body(body, limit).await.map_err(json_body_error)?;
+    let config = &call.center.config;
+    let bytes = read_body(body, config.max_json_body, config.body_timeout)
+        .await
+        .map_err(json_body_error)?;
     let request: RequestChat = if bytes.iter().all(u8::is_ascii_whitespace) {
         RequestChat::default()
     } else {
@@ -151,8 +154,9 @@ fn active_chat(call: &Call<'_>) -> Reply {
 
 async fn send_events(call: &Call<'_>, body: Incoming) -> Reply {
     let chat = live_chat(call)?;
-    let limit = call.center.config.max_json_body;
-    let sent: EventsBody<ClientEvent> = read_json(body, limit).await?;
+    let config = &call.center.config;
+    let sent: EventsBody<ClientEvent> =
+        read_json(body, config.max_json_body, config.body_timeout).await?;
     let version = call.route.version;
     if let Some(bad) = sent
         .events
@@ -166,9 +170,9 @@ async fn send_events(call: &Call<'_>, body: Incoming) -> Reply {
         );
         return Err(ApiError::detail(ErrorCode::BAD_JSON, detail));
     }
-    log_has_room(call, &chat, sent.events.len())?;
-
-    call.center.customer_events(&chat, sent.events);
+    call.center
+        .customer_events(&chat, sent.events)
+        .map_err(|full| log_full(&chat, full))?;
     if version.is_v2() {
         Ok(reply::empty())
     } else {
@@ -176,21 +180,17 @@ async fn send_events(call: &Call<'_>, body: Incoming) -> Reply {
     }
 }
 
-/// Refuses events that would take a chat's log past the mock's cap. The
-/// API names no code for it, so it is an unspecified server error (500)
-/// whose message says what to do.
-fn log_has_room(call: &Call<'_>, chat: &Chat, adding: usize) -> Result<(), ApiError> {
-    let cap = call.center.config.max_chat_events;
-    let held = chat.lock().log_len();
-    if held + adding <= cap {
-        return Ok(());
-    }
+/// Events that would take a chat's log past the mock's cap. The API
+/// names no code for it, so it is an unspecified server error (500) whose
+/// message says what to do.
+fn log_full(chat: &Chat, full: LogFull) -> ApiError {
+    let LogFull { held, cap } = full;
     let detail = format!(
-        "chat {} already holds {held} events and the mock keeps at most {cap} per chat; \
-         end the chat and request a new one",
+        "chat {} already holds {held} events and the mock keeps at most {cap} per chat, \
+         answers still due included; end the chat and request a new one",
         chat.id
     );
-    Err(ApiError::detail(ErrorCode::UNSPECIFIED, detail))
+    ApiError::detail(ErrorCode::UNSPECIFIED, detail)
 }
 
 async fn poll_events(call: &Call<'_>) -> Reply {
@@ -210,7 +210,8 @@ fn history(call: &Call<'_>) -> Reply {
 
 async fn upload_file(call: &Call<'_>, parts: &Parts, body: Incoming) -> Reply {
     let max = call.center.config.max_file_bytes;
-    let bytes = read_body(body, max + MULTIPART_OVERHEAD)
+    let within = call.center.config.body_timeout;
+    let bytes = read_body(body, max + MULTIPART_OVERHEAD, within)
         .await
         .map_err(upload_error)?;
     let content_type = parts
@@ -264,8 +265,9 @@ fn profile_photo(call: &Call<'_>) -> Reply {
 
 async fn notifications(call: &Call<'_>, body: Incoming) -> Reply {
     live_chat(call)?;
-    let limit = call.center.config.max_json_body;
-    let subscription: NotificationSubscription = read_json(body, limit).await?;
+    let config = &call.center.config;
+    let subscription: NotificationSubscription =
+        read_json(body, config.max_json_body, config.body_timeout).await?;
     if subscription.token_kinds() > 1 {
         let detail = "send one kind of push token per call";
         return Err(ApiError::detail(ErrorCode::TOO_MANY_PARAMETERS, detail));
@@ -303,7 +305,8 @@ fn case_history(call: &Call<'_>) -> Reply {
 
 async fn close_case(call: &Call<'_>, body: Incoming) -> Reply {
     // Android sends an events body here and iOS none: neither matters.
-    let _ = read_body(body, call.center.config.max_json_body).await;
+    let config = &call.center.config;
+    let _ = read_body(body, config.max_json_body, config.body_timeout).await;
     case_chat(call)?;
     Ok(reply::json(Bytes::from_static(b"{}")))
 }
@@ -312,6 +315,7 @@ fn upload_error(err: BodyError) -> ApiError {
     match err {
         BodyError::TooLarge(limit) => too_large(limit),
         BodyError::Broken(reason) => ApiError::detail(ErrorCode::BAD_JSON, reason),
+        BodyError::TimedOut(within) => slow_body(within),
     }
 }
 

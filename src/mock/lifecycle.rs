@@ -28,6 +28,16 @@ pub(crate) enum Ender {
     Agent,
 }
 
+/// What ending a chat leaves to undo outside the chat's lock.
+struct Ended {
+    /// The agent whose seat frees up.
+    agent: Option<u32>,
+    /// The queue ticket of a chat that was still waiting.
+    queued_ticket: Option<u64>,
+    /// How long the agent had it, for the handling-time average.
+    handled_for: Duration,
+}
+
 /// The outcome of Request Chat.
 pub(crate) struct Requested {
     /// The chat.
@@ -59,10 +69,17 @@ impl Center {
         let claim = self.store.claim(key, || {
             self.reserve_slot()?;
             let chat = Chat::new(key.clone(), version, phone_number);
-            chat.lock().push_server([ServerEvent::Status {
+            // Queued from the moment another request can see it, so that
+            // an end that comes before `place` still undoes the gauge.
+            let mut inner = chat.lock();
+            inner.queued = true;
+            inner.push_server([ServerEvent::Status {
                 state: ChatState::Queued,
                 ewt: Some(Seconds(ewt)),
             }]);
+            drop(inner);
+            Stats::up(&self.stats.queued_chats);
+            self.stats.chat_opened(key);
             Ok(chat)
         })?;
 
@@ -77,7 +94,7 @@ impl Center {
             }
             Claim::Created(chat) => chat,
         };
-        self.count_new_chat();
+        Stats::up(&self.stats.chats_created);
         self.stats.client_seen(key);
         self.watch_idle(&chat, Instant::now());
         let ewt = self.place(&chat);
@@ -98,16 +115,6 @@ impl Center {
         Ok(())
     }
 
-    fn count_new_chat(&self) {
-        Stats::up(&self.stats.chats_created);
-        Stats::up(&self.stats.queued_chats);
-        // The client index holds one chat per client, so after a creation
-        // the client has exactly one.
-        self.stats
-            .max_chats_per_client
-            .fetch_max(1, std::sync::atomic::Ordering::Relaxed);
-    }
-
     /// The wait estimate of a chat: zero once an agent has it.
     pub fn current_ewt(&self, chat: &Chat) -> u64 {
         let (queued, ticket) = {
@@ -124,7 +131,6 @@ impl Center {
     /// Seats a new chat with an agent or leaves it queued; returns its wait
     /// estimate.
     fn place(&self, chat: &Arc<Chat>) -> u64 {
-        chat.lock().queued = true;
         match self.dispatch.place(chat) {
             Placement::Agent(agent) => {
                 if !self.join(chat, agent) {
@@ -133,7 +139,15 @@ impl Center {
                 0
             }
             Placement::Queued { ticket, ewt } => {
-                chat.lock().ticket = ticket;
+                let mut inner = chat.lock();
+                inner.ticket = ticket;
+                let ended = inner.ended;
+                drop(inner);
+                // An end that came before the queue had it found nothing
+                // to take out.
+                if ended {
+                    self.dispatch.withdraw(ticket, chat);
+                }
                 ewt
             }
         }
@@ -207,26 +221,29 @@ impl Center {
 
     /// Ends a chat: the agent leaves, `chat_session_ended` is queued for the
     /// poll, the client may request a new chat, and the seat goes to the
-    /// queue. Ending an ended chat does nothing.
+    /// queue. A queued chat leaves the queue. Ending an ended chat does
+    /// nothing.
     pub fn end_chat(&self, chat: &Arc<Chat>, by: Ender) {
-        let Some((agent, was_queued, handled_for)) = self.mark_ended(chat, by) else {
+        let Some(ended) = self.mark_ended(chat, by) else {
             return;
         };
         chat.wake();
 
         self.store.release(chat);
         Stats::down(&self.stats.active_chats);
-        if was_queued {
+        self.stats.chat_closed(&chat.owner);
+        if let Some(ticket) = ended.queued_ticket {
+            self.dispatch.withdraw(ticket, chat);
             Stats::down(&self.stats.queued_chats);
         }
         let expiry = Instant::now() + self.config.ended_grace;
         self.timers.schedule(expiry, Action::Expire(chat.clone()));
-        if let Some(agent) = agent {
-            self.seat_next(self.dispatch.release(agent, handled_for));
+        if let Some(agent) = ended.agent {
+            self.seat_next(self.dispatch.release(agent, ended.handled_for));
         }
     }
 
-    fn mark_ended(&self, chat: &Chat, by: Ender) -> Option<(Option<u32>, bool, Duration)> {
+    fn mark_ended(&self, chat: &Chat, by: Ender) -> Option<Ended> {
         let mut inner = chat.lock();
         if inner.ended {
             return None;
@@ -252,7 +269,11 @@ impl Center {
             .connected_at
             .map(|at| at.elapsed())
             .unwrap_or_default();
-        Some((inner.agent, was_queued, handled_for))
+        Some(Ended {
+            agent: inner.agent,
+            queued_ticket: was_queued.then_some(inner.ticket),
+            handled_for,
+        })
     }
 
     /// Ends the chat if the customer has been silent for `idle_end`, or
@@ -324,6 +345,64 @@ mod tests {
         let snap = center.stats.snapshot();
         assert_eq!((snap.active_chats, snap.queued_chats), (1, 0));
         assert!(center.store.active_chat(&key(1)).is_none());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn chats_ended_in_the_queue_leave_it_and_the_wait_estimate() {
+        let center = center(1, 1000);
+        center.request_chat(&key(0), ApiVersion::V2, None).unwrap();
+        for n in 1..=300 {
+            let queued = center.request_chat(&key(n), ApiVersion::V2, None).unwrap();
+            center.end_chat(&queued.chat, Ender::Customer);
+        }
+
+        assert_eq!(center.dispatch.waiting(), 0);
+        assert_eq!(center.stats.snapshot().queued_chats, 0);
+        assert_eq!(
+            center.dispatch.ewt_now(),
+            60,
+            "first in line, 60 s guess, one seat"
+        );
+        let next = center
+            .request_chat(&key(301), ApiVersion::V2, None)
+            .unwrap();
+        assert_eq!(next.ewt, 60);
+        assert_eq!(center.current_ewt(&next.chat), 60);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn with_no_agents_an_ended_chat_is_freed_after_its_grace() {
+        let center = center(0, 10);
+        let chat = center
+            .request_chat(&key(1), ApiVersion::V2, None)
+            .unwrap()
+            .chat;
+        center.end_chat(&chat, Ender::Customer);
+        assert_eq!(center.dispatch.waiting(), 0);
+
+        let later = center.config.idle_end.max(center.config.ended_grace);
+        tokio::time::advance(later).await;
+        let (due, _) = center.timers.take_due(Instant::now());
+        for action in due {
+            center.fire(action);
+        }
+        assert!(center.store.chat(&chat.id).is_none());
+        assert_eq!(
+            Arc::strong_count(&chat),
+            1,
+            "something still holds the chat"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_client_that_ends_and_asks_again_has_had_one_chat_at_a_time() {
+        let center = center(1, 10);
+        let first = center.request_chat(&key(1), ApiVersion::V2, None).unwrap();
+        center.end_chat(&first.chat, Ender::Customer);
+        center.request_chat(&key(1), ApiVersion::V2, None).unwrap();
+        center.request_chat(&key(2), ApiVersion::V2, None).unwrap();
+        let snap = center.stats.snapshot();
+        assert_eq!((snap.chats_created, snap.max_chats_per_client), (3, 1));
     }
 
     #[tokio::test(start_paused = true)]

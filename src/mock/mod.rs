@@ -25,7 +25,6 @@ mod conversation;
 mod embedded;
 mod faults;
 mod files;
-mod first_bytes;
 mod fixed;
 mod handlers;
 mod lifecycle;
@@ -39,6 +38,7 @@ mod stats;
 mod store;
 mod timers;
 mod tls;
+mod watchdog;
 
 pub use command::serve_command;
 pub use config::MockConfig;

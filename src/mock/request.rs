@@ -5,6 +5,8 @@
 //! client is told apart by a cookie the mock sets, and bodies are read up
 //! to a limit so that no client can make the mock buffer without bound.
 
+use std::time::Duration;
+
 use bytes::Bytes;
 use http::HeaderValue;
 use http::header::{AUTHORIZATION, COOKIE};
@@ -98,15 +100,26 @@ pub(crate) enum BodyError {
     TooLarge(usize),
     /// The connection failed while the body was read.
     Broken(String),
+    /// The whole body did not arrive within this time.
+    TimedOut(Duration),
 }
 
-/// Reads the whole body, up to `limit` bytes.
-pub(crate) async fn read_body<B>(body: B, limit: usize) -> Result<Bytes, BodyError>
+/// Reads the whole body, up to `limit` bytes and for at most `within`: a
+/// client that stops halfway must not hold the request for ever.
+pub(crate) async fn read_body<B>(
+    body: B,
+    limit: usize,
+    within: Duration,
+) -> Result<Bytes, BodyError>
 where
     B: Body<Data = Bytes>,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
-    match Limited::new(body, limit).collect().await {
+    let collected = tokio::time::timeout(within, Limited::new(body, limit).collect()).await;
+    let Ok(collected) = collected else {
+        return Err(BodyError::TimedOut(within));
+    };
+    match collected {
         Ok(collected) => Ok(collected.to_bytes()),
         Err(err) if err.is::<LengthLimitError>() => Err(BodyError::TooLarge(limit)),
         Err(err) => Err(BodyError::Broken(err.to_string())),
@@ -114,13 +127,15 @@ where
 }
 
 /// A JSON body, or the 5003 error naming what is wrong.
-pub(crate) async fn read_json<B, T>(body: B, limit: usize) -> Result<T, ApiError>
+pub(crate) async fn read_json<B, T>(body: B, limit: usize, within: Duration) -> Result<T, ApiError>
 where
     B: Body<Data = Bytes>,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
     T: serde::de::DeserializeOwned,
 {
-    let bytes = read_body(body, limit).await.map_err(json_body_error)?;
+    let bytes = read_body(body, limit, within)
+        .await
+        .map_err(json_body_error)?;
     serde_json::from_slice(&bytes)
         .map_err(|err| ApiError::detail(ErrorCode::BAD_JSON, err.to_string()))
 }
@@ -133,7 +148,14 @@ pub(crate) fn json_body_error(err: BodyError) -> ApiError {
             format!("body over the {limit}-byte limit; send smaller bodies"),
         ),
         BodyError::Broken(reason) => ApiError::detail(ErrorCode::BAD_JSON, reason),
+        BodyError::TimedOut(within) => slow_body(within),
     }
+}
+
+/// The 5003 error for a body that did not arrive in time.
+pub(crate) fn slow_body(within: Duration) -> ApiError {
+    let detail = format!("the body did not arrive within {within:?}; send it whole and promptly");
+    ApiError::detail(ErrorCode::BAD_JSON, detail)
 }
 
 #[cfg(test)]
@@ -148,6 +170,8 @@ mod tests {
         }
         request.body(()).unwrap().into_parts().0
     }
+
+    const SOON: Duration = Duration::from_secs(5);
 
     const AUTH: &str = "MOBILE-API-140-327-PLAIN appId=A, clientId=C";
 
@@ -198,13 +222,40 @@ mod tests {
     async fn bodies_over_the_limit_are_refused() {
         let body = Full::new(Bytes::from_static(b"0123456789"));
         assert!(matches!(
-            read_body(body, 4).await,
+            read_body(body, 4, SOON).await,
             Err(BodyError::TooLarge(4))
         ));
         let body = Full::new(Bytes::from_static(b"{\"a\":1}"));
-        let value: serde_json::Value = read_json(body, 100).await.unwrap();
+        let value: serde_json::Value = read_json(body, 100, SOON).await.unwrap();
         assert_eq!(value["a"], 1);
-        let bad = read_json::<_, serde_json::Value>(Full::new(Bytes::from_static(b"{")), 100);
+        let bad = read_json::<_, serde_json::Value>(Full::new(Bytes::from_static(b"{")), 100, SOON);
         assert_eq!(bad.await.unwrap_err().code, ErrorCode::BAD_JSON);
+    }
+
+    /// A body whose first bytes come and the rest never does.
+    struct Stalled(Option<Bytes>);
+
+    impl Body for Stalled {
+        type Data = Bytes;
+        type Error = std::convert::Infallible;
+
+        fn poll_frame(
+            mut self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<Option<Result<hyper::body::Frame<Bytes>, Self::Error>>> {
+            match self.0.take() {
+                Some(data) => std::task::Poll::Ready(Some(Ok(hyper::body::Frame::data(data)))),
+                None => std::task::Poll::Pending,
+            }
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_body_that_stops_coming_times_out() {
+        let body = Stalled(Some(Bytes::from_static(b"{\"half")));
+        let started = tokio::time::Instant::now();
+        let read = read_body(body, 100, SOON).await;
+        assert!(matches!(read, Err(BodyError::TimedOut(SOON))), "{read:?}");
+        assert_eq!(started.elapsed(), SOON);
     }
 }

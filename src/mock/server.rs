@@ -3,8 +3,11 @@
 //!
 //! Each connection runs in its own task; hyper_util's auto builder reads
 //! the first bytes to pick HTTP/1.1 or HTTP/2, so h2 works by ALPN over TLS
-//! and by prior knowledge over plain TCP. On shutdown the listener closes,
-//! held polls answer at once, and connections get a short drain.
+//! and by prior knowledge over plain TCP. A `watchdog` under hyper limits
+//! the time a head may take and a connection may sit idle, HTTP/2 pings
+//! find peers that went silent with streams open, and request bodies have
+//! their own limit (see `request`). On shutdown the listener closes, held
+//! polls answer at once, and connections get a short drain.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -24,7 +27,7 @@ use tokio_rustls::TlsAcceptor;
 use super::center::Center;
 use super::config::MockConfig;
 use super::faults;
-use super::first_bytes::FirstBytes;
+use super::watchdog::{Activity, Limits, Tracked, Watchdog};
 
 /// Longest wait for a TLS handshake; a silent client must not hold a task.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -35,11 +38,6 @@ const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
 /// Pause after an accept error such as running out of file descriptors,
 /// so the loop does not spin while the condition lasts.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
-
-/// Longest a client may take over a request's head: from the first byte
-/// on HTTP/1.1 (hyper's header timeout), and for the first bytes of a new
-/// connection (see [`FirstBytes`]). A stalled client must not hold a task.
-const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Largest HTTP/1.1 read buffer, and so the largest request head; a longer
 /// head gets 431. Our own requests' heads are well under 1 KiB.
@@ -66,9 +64,13 @@ pub async fn serve(
     tls: Option<Arc<ServerConfig>>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let builder = Arc::new(connection_builder(&config));
+    let limits = Limits {
+        head: config.header_timeout,
+        idle: config.idle_timeout,
+    };
     let center = Arc::new(Center::new(config));
     let timers = tokio::spawn(center.clone().run_timers());
-    let builder = Arc::new(connection_builder());
     let acceptor = tls.map(TlsAcceptor::from);
     let graceful = GracefulShutdown::new();
     let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
@@ -92,6 +94,7 @@ pub async fn serve(
             center: center.clone(),
             builder: builder.clone(),
             watcher: graceful.watcher(),
+            limits,
         };
         let acceptor = acceptor.clone();
         tokio::spawn(async move {
@@ -132,16 +135,23 @@ async fn stop(center: &Center, graceful: GracefulShutdown) {
     }
 }
 
-fn connection_builder() -> Builder<TokioExecutor> {
+fn connection_builder(config: &MockConfig) -> Builder<TokioExecutor> {
     let mut builder = Builder::new(TokioExecutor::new());
+    // hyper's header timer runs from the moment it waits for a head, idle
+    // time included, so at the head limit it would close every kept-alive
+    // connection after that long. The watchdog keeps both limits; hyper's
+    // timer only backs it up, set past the two together.
+    let backstop = config.idle_timeout + config.header_timeout;
     builder
         .http1()
         .timer(TokioTimer::new())
-        .header_read_timeout(HEADER_TIMEOUT)
+        .header_read_timeout(backstop)
         .max_buf_size(MAX_HEAD_BYTES);
     builder
         .http2()
         .timer(TokioTimer::new())
+        .keep_alive_interval(config.h2_ping_interval)
+        .keep_alive_timeout(config.h2_ping_timeout)
         .max_concurrent_streams(MAX_STREAMS)
         .max_header_list_size(MAX_HEADER_LIST);
     builder
@@ -152,6 +162,7 @@ struct Connection {
     center: Arc<Center>,
     builder: Arc<Builder<TokioExecutor>>,
     watcher: Watcher,
+    limits: Limits,
 }
 
 impl Connection {
@@ -159,13 +170,11 @@ impl Connection {
         // Small responses must not wait for Nagle's algorithm.
         let _ = stream.set_nodelay(true);
         let Some(acceptor) = acceptor else {
-            return self
-                .serve_http(FirstBytes::new(stream, HEADER_TIMEOUT))
-                .await;
+            return self.serve_http(stream).await;
         };
 
         match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
-            Ok(Ok(tls)) => self.serve_http(FirstBytes::new(tls, HEADER_TIMEOUT)).await,
+            Ok(Ok(tls)) => self.serve_http(tls).await,
             Ok(Err(err)) => tracing::debug!(%err, "TLS handshake failed"),
             Err(_) => tracing::debug!("TLS handshake timed out"),
         }
@@ -175,8 +184,17 @@ impl Connection {
     where
         S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
+        let activity = Activity::new();
+        let stream = Watchdog::new(stream, activity.clone(), self.limits);
         let center = self.center;
-        let service = service_fn(move |request| faults::handle(center.clone(), request));
+        let service = service_fn(move |request| {
+            let in_flight = activity.begin();
+            let handled = faults::handle(center.clone(), request);
+            async move {
+                let response = handled.await?;
+                Ok::<_, faults::InjectedReset>(response.map(|body| Tracked::new(body, in_flight)))
+            }
+        });
         let connection = self.builder.serve_connection(TokioIo::new(stream), service);
         if let Err(err) = self.watcher.watch(connection.into_owned()).await {
             tracing::debug!(%err, "connection ended with an error");

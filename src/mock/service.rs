@@ -80,6 +80,7 @@ async fn respond(center: &Center, parts: &Parts, body: Incoming) -> Response<Moc
 /// HTTP/1.1 connection stays usable for the next request.
 async fn discard(center: &Center, body: Incoming) {
     if !body.is_end_stream() {
-        let _ = read_body(body, center.config.max_json_body).await;
+        let config = &center.config;
+        let _ = read_body(body, config.max_json_body, config.body_timeout).await;
     }
 }

@@ -1,7 +1,7 @@
 //! Counters of what the mock has done, served as JSON at [`STATS_PATH`] so
 //! tests and users can check a run from the server's side.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
@@ -37,6 +37,11 @@ pub(crate) struct Stats {
     /// a count. Past the cap new clients are no longer counted, so that a
     /// day-long open-model run cannot grow the set without bound.
     seen_clients: Mutex<HashSet<u64>>,
+    /// Live chats of each client that has any, counted apart from the
+    /// store's one-chat index so that a break of that rule shows up in
+    /// [`StatsSnapshot::max_chats_per_client`]. One entry per live chat
+    /// at most, so it is bounded by `max_chats`.
+    live_per_client: Mutex<HashMap<ClientKey, u64>>,
 }
 
 /// The counters at one instant, as `GET /mock/stats` returns them.
@@ -108,6 +113,36 @@ impl Stats {
         }
     }
 
+    /// Counts a new live chat of `client`, and raises the most any client
+    /// has had at once if this one now has more.
+    pub fn chat_opened(&self, client: &ClientKey) {
+        // Only counts live here, so a poisoned map is used as it stands.
+        let mut live = self
+            .live_per_client
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let count = live.entry(client.clone()).or_insert(0);
+        *count += 1;
+        let count = *count;
+        drop(live);
+        self.max_chats_per_client
+            .fetch_max(count, Ordering::Relaxed);
+    }
+
+    /// Counts the end of one of `client`'s live chats.
+    pub fn chat_closed(&self, client: &ClientKey) {
+        let mut live = self
+            .live_per_client
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some(count) = live.get_mut(client) {
+            *count -= 1;
+            if *count == 0 {
+                live.remove(client);
+            }
+        }
+    }
+
     /// Reads every counter.
     pub fn snapshot(&self) -> StatsSnapshot {
         let read = |c: &AtomicU64| c.load(Ordering::Relaxed);
@@ -153,6 +188,25 @@ mod tests {
         let snapshot = stats.snapshot();
         assert_eq!((snapshot.distinct_clients, snapshot.uuid_clients), (2, 1));
         assert!(snapshot.distinct_exact);
+    }
+
+    #[test]
+    fn the_most_live_chats_of_one_client_is_counted_for_real() {
+        let stats = Stats::default();
+        let (one, other) = (ClientKey::new("t", "a", "1"), ClientKey::new("t", "a", "2"));
+        stats.chat_opened(&one);
+        stats.chat_opened(&other);
+        stats.chat_closed(&one);
+        stats.chat_opened(&one);
+        assert_eq!(stats.snapshot().max_chats_per_client, 1);
+
+        // What a broken one-chat rule would look like.
+        stats.chat_opened(&one);
+        assert_eq!(stats.snapshot().max_chats_per_client, 2);
+        stats.chat_closed(&one);
+        stats.chat_closed(&one);
+        stats.chat_closed(&other);
+        assert!(stats.live_per_client.lock().unwrap().is_empty());
     }
 
     #[test]
