@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use chatload::api::bodies::{Availability, ChatCreated, FileUploaded, ServiceState};
+use chatload::api::bodies::{Availability, ChatCreated, FileUploaded, ServiceState, SmsRequested};
 use chatload::api::events::{EventsBody, ServerEvent};
 use chatload::api::lenient::Flag;
 use chatload::api::{ApiVersion, Credentials, Endpoint, ErrorBody, TENANT_QUERY};
@@ -643,6 +643,39 @@ async fn send_events_answers_by_version_and_refuses_bad_bodies() {
             (StatusCode::BAD_REQUEST, 5003)
         );
         mock.mock.stop().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn request_sms_starts_a_session_under_v1_only() {
+    bounded(async {
+        let mock = Harness::plain(quick_config()).await.v1();
+        let me = client_id(1);
+        let body = json!({"phone_number": "16505550100", "from": "t"});
+        let started = mock
+            .call(Endpoint::RequestSms, &me, "", Some(body.clone()))
+            .await;
+        assert_eq!(started.status, StatusCode::OK, "{:?}", started.body);
+        let answer: SmsRequested = started.json();
+        assert_eq!(answer, SmsRequested::started());
+
+        let no_number = mock
+            .call(Endpoint::RequestSms, &me, "", Some(json!({"from": "t"})))
+            .await;
+        assert_eq!(
+            (no_number.status, no_number.error_code()),
+            (StatusCode::BAD_REQUEST, 5003)
+        );
+        // An SMS session is no chat: the client has none.
+        let active = mock.call(Endpoint::ActiveChat, &me, "", None).await;
+        assert_eq!(active.status, StatusCode::NOT_FOUND);
+        mock.mock.stop().await;
+
+        let v2 = Harness::plain(quick_config()).await;
+        let missing = v2.call(Endpoint::RequestSms, &me, "", Some(body)).await;
+        assert_eq!(missing.status, StatusCode::NOT_FOUND);
+        v2.mock.stop().await;
     })
     .await;
 }

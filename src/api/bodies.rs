@@ -48,6 +48,37 @@ pub struct RequestChat {
     pub parameters: Map<String, Value>,
 }
 
+/// Request SMS Chat Session's answer. Its body is a [`RequestChat`] whose
+/// `phone_number` is the customer's SMS number.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SmsRequested {
+    /// 0 on success; other values come from the SMS server (5 no gateway,
+    /// 6 database failure, 10 timeout, 11 a session already exists, 21 an
+    /// unknown launch point). Written as a number, read from either form.
+    #[serde(deserialize_with = "sms_code")]
+    pub sms_error_code: u32,
+    /// Empty on success.
+    #[serde(default)]
+    pub error_message: String,
+}
+
+impl SmsRequested {
+    /// The answer of a session that started.
+    pub fn started() -> SmsRequested {
+        SmsRequested {
+            sms_error_code: 0,
+            error_message: String::new(),
+        }
+    }
+}
+
+fn sms_code<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
+    let text = super::lenient::string_or_number(d)?;
+    text.trim().parse().map_err(|_| {
+        serde::de::Error::custom(format!("sms_error_code {text:?} is not a whole number"))
+    })
+}
+
 /// Request Chat's answer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ChatCreated {
@@ -188,6 +219,17 @@ pub struct CaseSession {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_sms_answer_reads_its_code_as_number_or_string() {
+        let number: SmsRequested =
+            serde_json::from_str(r#"{"sms_error_code": 11, "error_message": "exists"}"#).unwrap();
+        assert_eq!(number.sms_error_code, 11);
+        let text: SmsRequested = serde_json::from_str(r#"{"sms_error_code": "0"}"#).unwrap();
+        assert_eq!(text, SmsRequested::started());
+        let written = serde_json::to_string(&SmsRequested::started()).unwrap();
+        assert_eq!(written, r#"{"sms_error_code":0,"error_message":""}"#);
+    }
     use serde_json::json;
 
     #[test]

@@ -75,11 +75,14 @@ pub enum Endpoint {
     CaseHistory,
     /// Close Case (v2 only).
     CloseCase,
+    /// Request SMS Chat Session (v1 only): starts an SMS conversation with
+    /// a phone number instead of a chat.
+    RequestSms,
 }
 
 impl Endpoint {
     /// Every method, in the order reports list them.
-    pub const ALL: [Endpoint; 16] = [
+    pub const ALL: [Endpoint; 17] = [
         Endpoint::Availability,
         Endpoint::Version,
         Endpoint::Configuration,
@@ -96,6 +99,7 @@ impl Endpoint {
         Endpoint::Notifications,
         Endpoint::CaseHistory,
         Endpoint::CloseCase,
+        Endpoint::RequestSms,
     ];
 
     /// The stable name used in results, thresholds and logs.
@@ -117,6 +121,7 @@ impl Endpoint {
             Endpoint::Notifications => "notifications",
             Endpoint::CaseHistory => "case_history",
             Endpoint::CloseCase => "close_case",
+            Endpoint::RequestSms => "request_sms",
         }
     }
 
@@ -137,7 +142,8 @@ impl Endpoint {
             | Endpoint::SendEvents
             | Endpoint::UploadFile
             | Endpoint::Notifications
-            | Endpoint::CloseCase => Verb::Post,
+            | Endpoint::CloseCase
+            | Endpoint::RequestSms => Verb::Post,
             _ => Verb::Get,
         }
     }
@@ -151,6 +157,19 @@ impl Endpoint {
                 | Endpoint::CaseHistory
                 | Endpoint::CloseCase
         )
+    }
+
+    /// True if and only if the method exists only under v1.
+    pub fn is_v1_only(self) -> bool {
+        self == Endpoint::RequestSms
+    }
+
+    /// True if and only if the method exists under `version`'s prefix.
+    pub fn exists_in(self, version: ApiVersion) -> bool {
+        match version {
+            ApiVersion::V1 => !self.is_v2_only(),
+            ApiVersion::V2 => !self.is_v1_only(),
+        }
     }
 
     /// Builds the path (no query) for this method.
@@ -177,6 +196,7 @@ impl Endpoint {
             Endpoint::Notifications => format!("{p}/chats/{chat_id}/notifications"),
             Endpoint::CaseHistory => format!("{p}/chats/{chat_id}/casehistory"),
             Endpoint::CloseCase => format!("{p}/chats/{chat_id}/closecase"),
+            Endpoint::RequestSms => format!("{p}/requestsms"),
         }
     }
 }
@@ -212,7 +232,8 @@ pub enum RouteError {
 impl<'a> Route<'a> {
     /// Recognises `path` (without query) for `verb`.
     ///
-    /// A v2-only method under the v1 prefix is `NotFound`, as on a real
+    /// A method under the prefix of a generation that lacks it (a v2-only
+    /// one under v1, Request SMS under v2) is `NotFound`, as on a real
     /// server. Case History and Close Case are accepted in both the
     /// Postman form (no chat id) and the SDK form (under the chat).
     pub fn parse(verb: Verb, path: &'a str) -> Result<Route<'a>, RouteError> {
@@ -226,7 +247,7 @@ impl<'a> Route<'a> {
 
         let segments: Vec<&str> = rest.trim_end_matches('/').split('/').collect();
         let (endpoint, chat_id, item_id) = match_segments(verb, &segments)?;
-        if endpoint.is_v2_only() && !version.is_v2() {
+        if !endpoint.exists_in(version) {
             return Err(RouteError::NotFound);
         }
         Ok(Route {
@@ -252,6 +273,7 @@ fn match_segments<'a>(verb: Verb, segments: &[&'a str]) -> Result<Matched<'a>, R
         ["casehistory"] => (E::CaseHistory, None, None),
         ["closecase"] => (E::CloseCase, None, None),
         ["chats"] => (E::RequestChat, None, None),
+        ["requestsms"] => (E::RequestSms, None, None),
         ["chats", "active"] => (E::ActiveChat, None, None),
         ["chats", id, "events"] if verb == Verb::Post => (E::SendEvents, Some(*id), None),
         ["chats", id, "events"] => (E::PollEvents, Some(*id), None),
@@ -282,7 +304,7 @@ mod tests {
             for endpoint in Endpoint::ALL {
                 let path = endpoint.path(version, "c-1", "f-2");
                 let parsed = Route::parse(endpoint.verb(), &path);
-                if endpoint.is_v2_only() && version == ApiVersion::V1 {
+                if !endpoint.exists_in(version) {
                     assert_eq!(parsed, Err(RouteError::NotFound), "{path}");
                     continue;
                 }
@@ -311,6 +333,22 @@ mod tests {
             Endpoint::ProfilePhoto.path(v2, "abc", "p1"),
             "/clientweb/api/v2/chats/abc/profilephotos/p1"
         );
+        assert_eq!(
+            Endpoint::RequestSms.path(ApiVersion::V1, "", ""),
+            "/clientweb/api/v1/requestsms"
+        );
+    }
+
+    #[test]
+    fn request_sms_exists_only_under_v1() {
+        let v1 = Route::parse(Verb::Post, "/clientweb/api/v1/requestsms").unwrap();
+        assert_eq!(v1.endpoint, Endpoint::RequestSms);
+        assert_eq!(
+            Route::parse(Verb::Post, "/clientweb/api/v2/requestsms"),
+            Err(RouteError::NotFound)
+        );
+        assert!(!Endpoint::RequestSms.exists_in(ApiVersion::V2));
+        assert!(!Endpoint::Version.exists_in(ApiVersion::V1));
     }
 
     #[test]

@@ -11,7 +11,7 @@ use hyper::body::Incoming;
 
 use crate::api::bodies::{
     ActiveChat, Availability, CaseHistory, CaseSession, ChatCreated, FileUploaded,
-    NotificationSubscription, RequestChat, ServiceState,
+    NotificationSubscription, RequestChat, ServiceState, SmsRequested,
 };
 use crate::api::events::{ChatState, ClientEvent, EventsBody};
 use crate::api::lenient::{Flag, Seconds};
@@ -68,6 +68,7 @@ pub(crate) async fn post(call: &Call<'_>, parts: &Parts, body: Incoming) -> Repl
     use crate::api::Endpoint as E;
     match call.route.endpoint {
         E::RequestChat => request_chat(call, body).await,
+        E::RequestSms => request_sms(call, body).await,
         E::SendEvents => send_events(call, body).await,
         E::UploadFile => upload_file(call, parts, body).await,
         E::Notifications => notifications(call, body).await,
@@ -138,6 +139,23 @@ async fn request_chat(call: &Call<'_>, body: Incoming) -> Reply {
         is_new_chat: Flag(requested.is_new),
         phone_number: chat.phone_number.clone(),
     }))
+}
+
+/// Starts an SMS conversation, which lives outside the chat API: the mock
+/// checks the body and answers success, and no chat is made.
+async fn request_sms(call: &Call<'_>, body: Incoming) -> Reply {
+    let config = &call.center.config;
+    let bytes = read_body(body, config.max_json_body, config.body_timeout)
+        .await
+        .map_err(json_body_error)?;
+    let request: RequestChat = serde_json::from_slice(&bytes).map_err(bad_json)?;
+    if request.phone_number.as_deref().is_none_or(str::is_empty) {
+        return Err(ApiError::detail(
+            ErrorCode::BAD_JSON,
+            "phone_number is required: the customer's SMS number",
+        ));
+    }
+    Ok(reply::json_of(&SmsRequested::started()))
 }
 
 fn active_chat(call: &Call<'_>) -> Reply {

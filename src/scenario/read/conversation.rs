@@ -157,7 +157,7 @@ fn chatless(f: &Field<'_, '_>, api: ApiVersion) -> Read<Endpoint> {
             "\"{word}\" is not a method callable without a chat; {hint}valid: {valid}"
         )));
     };
-    if endpoint.is_v2_only() && !api.is_v2() {
+    if !endpoint.exists_in(api) {
         return Err(f.error(format!(
             "\"{word}\" exists only in api = \"v2\"; remove it or use v2"
         )));
