@@ -159,6 +159,11 @@ fn the_report_of_a_quickstart_run_is_one_self_contained_page() {
         "thresholds are listed, escaped"
     );
     assert!(page.contains("FAILED") && page.contains("passed"));
+    assert_eq!(
+        count(&page, "<h2>Thresholds</h2>"),
+        1,
+        "the thresholds appear once, near the top"
+    );
     assert!(
         page.contains("[load]\nmodel = &quot;closed&quot;"),
         "scenario.toml is shown"

@@ -114,10 +114,6 @@ pub fn render_sources(sources: &ReportSources<'_>) -> anyhow::Result<String> {
     body.push_str(&load_section(sources, start)?);
     body.push_str(&endpoint_section(summary, &data)?);
     body.push_str(&measure_section(summary, &data)?);
-    body.push_str(&page::section(
-        "Thresholds",
-        &tables::threshold_table(summary),
-    ));
     let configuration = tables::configuration(summary, sources.scenario_toml);
     body.push_str(&page::section("Configuration", &configuration));
     body.push_str(&footer());
