@@ -106,13 +106,40 @@ probe = "availability"
     runtime.block_on(mock.stop());
 
     let chats = &summary.chats;
-    // 20 arrivals a second, evenly spaced: about 20 fell in the lost second.
-    assert!((15..=26).contains(&chats.missed), "{chats:?}");
+    // The shard is late by the second given plus its target setup, which a
+    // loaded machine can stretch: expect the arrivals of the lateness it
+    // recorded, 20 a second evenly spaced, not of the nominal second.
+    let expected = (20.0 * lateness(&summary, start_at)).round() as u64;
+    let expected = expected.min(60);
+    assert!(
+        chats.missed.abs_diff(expected) <= 3,
+        "expected about {expected} missed: {chats:?}"
+    );
     assert_eq!(chats.dropped, chats.missed, "{chats:?}");
-    assert!(summary.actual_start.is_some());
     let warnings = summary.warnings.join("\n");
     assert!(warnings.contains("chats.missed"), "{warnings}");
     assert!(!warnings.contains("every client was busy"), "{warnings}");
+}
+
+/// How late the shard began, in seconds: its recorded actual start after
+/// the shared start. The summary's `started_at` is that shared start cut
+/// to the second, so the exact instant comes from the caller.
+fn lateness(summary: &Summary, start_at: SystemTime) -> f64 {
+    let planned = humantime::format_rfc3339_seconds(start_at).to_string();
+    assert_eq!(
+        summary.started_at, planned,
+        "started_at is the shared start"
+    );
+
+    let actual = summary
+        .actual_start
+        .as_deref()
+        .expect("a late start is recorded");
+    let actual = humantime::parse_rfc3339(actual).expect("actual_start is RFC 3339");
+    let late = actual
+        .duration_since(start_at)
+        .expect("actual_start after the start");
+    late.as_secs_f64()
 }
 
 #[test]
