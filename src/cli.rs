@@ -235,6 +235,12 @@ pub struct MergeArgs {
     #[arg(long)]
     pub out: PathBuf,
 
+    /// A pass/fail condition on the merged figures, such as
+    /// 'send_events.p99 < 300ms'; repeatable. Replaces the shards' threshold
+    /// on the same figure. Exit 1 if one fails.
+    #[arg(long = "threshold", value_name = "EXPR")]
+    pub thresholds: Vec<String>,
+
     /// Print summary.json to stdout instead of the table.
     #[arg(long)]
     pub json: bool,

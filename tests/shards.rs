@@ -46,6 +46,17 @@ agent_timeout = "5s"
 }
 
 fn run(text: &str, out: PathBuf, segment: Option<&str>, start_at: Option<SystemTime>) -> Summary {
+    run_judged(text, out, segment, start_at, &[])
+}
+
+/// [`run`] with command-line thresholds (`--threshold`).
+fn run_judged(
+    text: &str,
+    out: PathBuf,
+    segment: Option<&str>,
+    start_at: Option<SystemTime>,
+    thresholds: &[&str],
+) -> Summary {
     let mut scenario = scenario::parse(text, "shards.toml").expect("scenario parses");
     if let Some(segment) = segment {
         scenario.load.segment = segment.parse().expect("segment parses");
@@ -55,6 +66,7 @@ fn run(text: &str, out: PathBuf, segment: Option<&str>, start_at: Option<SystemT
         quiet: true,
         workers: Some(2),
         start_at,
+        thresholds: thresholds.iter().map(|t| t.to_string()).collect(),
         ..RunOptions::default()
     };
     engine::run(scenario, &options)
@@ -192,7 +204,7 @@ fn three_segments_add_up_to_one_whole_run_with_no_client_shared() {
     assert_eq!(after_shards.chats_created - after_whole.chats_created, 9);
 
     let out = tmp.path().join("merged");
-    let merged = merge::merge(&dirs, &out).expect("merge succeeds");
+    let merged = merge::merge(&dirs, &out, &[]).expect("merge succeeds");
     let summary = merged.summary;
     assert_eq!(summary.segment, "1,2,3/3");
     assert_eq!(summary.clients.started, whole.clients.started);
@@ -207,6 +219,102 @@ fn three_segments_add_up_to_one_whole_run_with_no_client_shared() {
     ] {
         assert!(out.join(file).is_file(), "{file}");
     }
+}
+
+/// `--threshold` given to the shards is stored in their scenario.toml, so
+/// the merge judges by it; a merge's own `--threshold` replaces it.
+#[test]
+fn command_line_thresholds_of_the_shards_reach_the_merge() {
+    let tmp = tempfile::tempdir().unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let mock = runtime
+        .block_on(start_embedded(MockConfig::default(), false))
+        .unwrap();
+    let text = scenario_text(&mock.url);
+    let start_at = SystemTime::now() + Duration::from_millis(1500);
+    let dirs: Vec<PathBuf> = (1..=2).map(|k| tmp.path().join(format!("s{k}"))).collect();
+    std::thread::scope(|scope| {
+        for (i, dir) in dirs.iter().enumerate() {
+            let (text, segment) = (&text, format!("{}/2", i + 1));
+            let impossible = ["request_chat.count > 1000"];
+            scope.spawn(move || {
+                run_judged(
+                    text,
+                    dir.clone(),
+                    Some(&segment),
+                    Some(start_at),
+                    &impossible,
+                )
+            });
+        }
+    });
+    runtime.block_on(mock.stop());
+
+    for dir in &dirs {
+        let stored = std::fs::read_to_string(dir.join("scenario.toml")).unwrap();
+        assert!(
+            stored.contains("[thresholds]\n\"request_chat.count\" = \"> 1000\""),
+            "{stored}"
+        );
+    }
+    let merged = merge::merge(&dirs, &tmp.path().join("judged"), &[]).unwrap();
+    let names: Vec<&str> = merged
+        .summary
+        .thresholds
+        .iter()
+        .map(|t| t.name.as_str())
+        .collect();
+    assert_eq!(names, ["request_chat.count > 1000"]);
+    assert!(!merged.summary.thresholds[0].passed);
+
+    let out = tmp.path().join("relaxed");
+    let output = Command::new(env!("CARGO_BIN_EXE_chatload"))
+        .arg("merge")
+        .args(&dirs)
+        .args([
+            "--json",
+            "--threshold",
+            "request_chat.count < 1000",
+            "--out",
+        ])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let summary: Summary = serde_json::from_slice(&output.stdout).unwrap();
+    let verdicts: Vec<(&str, bool)> = summary
+        .thresholds
+        .iter()
+        .map(|t| (t.name.as_str(), t.passed))
+        .collect();
+    assert_eq!(verdicts, [("request_chat.count < 1000", true)]);
+    let stored = std::fs::read_to_string(out.join("scenario.toml")).unwrap();
+    assert!(
+        stored.contains("\"request_chat.count\" = \"< 1000\""),
+        "{stored}"
+    );
+}
+
+#[test]
+fn a_misspelt_merge_threshold_exits_2_before_reading_the_shards() {
+    let tmp = tempfile::tempdir().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_chatload"))
+        .args([
+            "merge",
+            "no-such-shard",
+            "--threshold",
+            "request_chta.p99 < 1s",
+        ])
+        .arg("--out")
+        .arg(tmp.path().join("merged"))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("did you mean \"request_chat\"?"),
+        "{stderr}"
+    );
 }
 
 /// A shard of one endpoint's samples (microseconds), `seconds` long, all
@@ -281,7 +389,7 @@ proptest! {
             shard("p", "1/2", at(0), 1, &a),
             shard("p", "2/2", at(0), 1, &b),
         ];
-        let (_, data, summary) = merge_shards(&shards).unwrap();
+        let (_, data, summary) = merge_shards(&shards, &[]).unwrap();
 
         let mut all = Histogram::<u64>::new(3).unwrap();
         all.auto(true);
@@ -308,7 +416,7 @@ fn merging_in_any_order_gives_the_same_result() {
         .iter()
         .map(|order| {
             let picked: Vec<Shard> = order.iter().map(|&i| shards[i].clone()).collect();
-            let (_, data, summary) = merge_shards(&picked).unwrap();
+            let (_, data, summary) = merge_shards(&picked, &[]).unwrap();
             format!(
                 "{}{}",
                 serde_json::to_string(&summary).unwrap(),
@@ -325,7 +433,7 @@ fn rates_are_taken_over_the_union_of_the_wall_clock_spans() {
     // A runs [0 s, 3 s), B [1 s, 4 s): together 4 s, not 3 s nor 6 s.
     let a = shard("u", "1/2", at(0), 3, &[1_000; 30]);
     let b = shard("u", "2/2", at(1), 3, &[2_000; 30]);
-    let (info, data, summary) = merge_shards(&[a, b]).unwrap();
+    let (info, data, summary) = merge_shards(&[a, b], &[]).unwrap();
 
     assert_eq!(info.started_at, at(0));
     assert_eq!(summary.duration_s, 4.0);
@@ -346,7 +454,7 @@ fn rates_are_taken_over_the_union_of_the_wall_clock_spans() {
 fn shards_of_different_runs_or_the_same_segment_are_refused() {
     let one = shard("first", "1/2", at(0), 1, &[1]);
     let other = shard("second", "2/2", at(0), 1, &[1]);
-    let err = merge_shards(&[one.clone(), other.clone()]).unwrap_err();
+    let err = merge_shards(&[one.clone(), other.clone()], &[]).unwrap_err();
     assert!(is_usage(&err));
     let message = err.to_string();
     assert!(
@@ -360,14 +468,24 @@ fn shards_of_different_runs_or_the_same_segment_are_refused() {
 
     let mut twin = one.clone();
     twin.dir = PathBuf::from("results/twin");
-    let err = merge_shards(&[one.clone(), twin]).unwrap_err();
+    let err = merge_shards(&[one.clone(), twin], &[]).unwrap_err();
     assert!(err.to_string().contains("both segment 1/2"), "{err}");
 
     let wider = shard("first", "2/3", at(0), 1, &[1]);
-    let err = merge_shards(&[one, wider]).unwrap_err();
+    let err = merge_shards(&[one, wider], &[]).unwrap_err();
+    let message = err.to_string();
     assert!(
-        err.to_string().contains("merge only the shards of one run"),
-        "{err}"
+        message.contains("merge only the shards of one run"),
+        "{message}"
+    );
+    // Each directory is named with its own segment and shard count.
+    assert!(
+        message.contains("is segment 1/2 of a 2-shard run but"),
+        "{message}"
+    );
+    assert!(
+        message.contains("is segment 2/3 of a 3-shard run; merge only"),
+        "{message}"
     );
 }
 
@@ -377,7 +495,7 @@ fn missing_segments_are_warned_about_and_the_rest_merged() {
         shard("m", "1/3", at(0), 1, &[1, 2]),
         shard("m", "3/3", at(0), 1, &[3]),
     ];
-    let (_, _, summary) = merge_shards(&shards).unwrap();
+    let (_, _, summary) = merge_shards(&shards, &[]).unwrap();
     assert_eq!(summary.segment, "1,3/3");
     assert_eq!(summary.requests.count, 3);
     assert!(
@@ -442,6 +560,35 @@ fn the_merge_command_exits_2_naming_both_directories_of_different_runs() {
         (summary.segment.as_str(), summary.clients.started),
         ("1,2/2", 2)
     );
+}
+
+/// One shard's scenario.toml edited to run 5000 clients instead of 1: the
+/// names match but the runs do not, and the merge says where they differ.
+#[test]
+fn the_merge_command_refuses_shards_whose_scenarios_differ() {
+    let tmp = tempfile::tempdir().unwrap();
+    let a = write_shard(tmp.path(), "alpha", "1/2");
+    let b = write_shard(tmp.path(), "alpha", "2/2");
+    let path = b.join("scenario.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, text.replace("clients = 1 ", "clients = 5000 ")).unwrap();
+
+    let out = tmp.path().join("merged");
+    let output = Command::new(env!("CARGO_BIN_EXE_chatload"))
+        .arg("merge")
+        .args([&a, &b])
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains(&a.display().to_string()), "{stderr}");
+    assert!(stderr.contains(&b.display().to_string()), "{stderr}");
+    assert!(stderr.contains("ran different scenarios"), "{stderr}");
+    assert!(stderr.contains("clients = 5000"), "{stderr}");
+    assert!(!out.exists());
 }
 
 fn manifest(name: &str) -> serde_yaml_ng::Value {

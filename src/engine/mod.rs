@@ -119,6 +119,10 @@ pub fn run(scenario: Scenario, options: &RunOptions) -> anyhow::Result<RunOutcom
         &options.thresholds,
         options.abort_on_fail.as_deref(),
     )?;
+    // scenario.toml is the scenario as resolved for the run, so it carries
+    // the command line's thresholds: a merge reads them back from there.
+    let mut scenario = scenario;
+    scenario.thresholds = thresholds::table_entries(&thresholds)?;
     let scenario = Arc::new(scenario);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
