@@ -103,6 +103,7 @@ pub fn render_sources(sources: &ReportSources<'_>) -> anyhow::Result<String> {
     let data = LatencyData {
         series: series::by_tag(sources.intervals, start),
         intervals: sources.intervals,
+        run_s: summary.duration_s,
     };
 
     let mut body = header(summary);
@@ -142,7 +143,8 @@ fn load_section(sources: &ReportSources<'_>, start: SystemTime) -> anyhow::Resul
         .map(String::as_str)
         .collect();
     let fallback = series::requests_per_second(sources.intervals, &endpoints, start);
-    let mut html = figures::load_over_time(sources.activity, fallback)?;
+    let run_s = sources.summary.duration_s;
+    let mut html = figures::load_over_time(sources.activity, fallback, run_s)?;
     if sources.activity.is_empty() {
         html.push_str(&page::note(
             "timeline.csv was not available: requests per second are counted from \
