@@ -153,11 +153,23 @@ pub fn run(scenario: Scenario, options: &RunOptions) -> anyhow::Result<RunOutcom
         info: &info,
         shard: &shard,
     };
-    let (harvester, elapsed) = execute(&runtime, run, abort)?;
+    let (harvester, elapsed, aborted) = execute(&runtime, run, abort)?;
     runtime.block_on(target.stop());
 
     info.duration = elapsed;
-    finish(dir, &info, harvester, &shard, &thresholds)
+    let ended = Ended {
+        harvester,
+        shard: &shard,
+        aborted,
+    };
+    finish(dir, &info, ended, &thresholds)
+}
+
+/// What the run left to summarise.
+struct Ended<'a> {
+    harvester: Harvester,
+    shard: &'a segment::ShardRecord,
+    aborted: Option<report::summary::Aborted>,
 }
 
 /// Summarises a finished run, judges its thresholds and writes its results
@@ -165,13 +177,16 @@ pub fn run(scenario: Scenario, options: &RunOptions) -> anyhow::Result<RunOutcom
 fn finish(
     dir: PathBuf,
     info: &RunInfo,
-    harvester: Harvester,
-    shard: &segment::ShardRecord,
+    ended: Ended<'_>,
     thresholds: &[thresholds::Threshold],
 ) -> anyhow::Result<RunOutcome> {
-    let data = harvester.finish();
+    let data = ended.harvester.finish();
     let mut summary = report::summarize(info, &data);
-    shard.annotate(&mut summary);
+    ended.shard.annotate(&mut summary);
+    if let Some(aborted) = ended.aborted {
+        summary.warnings.insert(0, aborted.describe());
+        summary.aborted = Some(aborted);
+    }
     summary.thresholds = thresholds::evaluate(thresholds, &summary);
 
     report::write_results(&dir, info, &data, &summary)
@@ -197,12 +212,12 @@ struct Execution<'a> {
 }
 
 /// Starts the workers, harvests until they are done, and returns the
-/// harvest with the run's length.
+/// harvest with the run's length and any abort.
 fn execute(
     runtime: &tokio::runtime::Runtime,
     run: Execution<'_>,
     abort: Option<AbortOnFail>,
-) -> anyhow::Result<(Harvester, Duration)> {
+) -> anyhow::Result<(Harvester, Duration, Option<report::summary::Aborted>)> {
     let Execution {
         scenario,
         options,
@@ -232,7 +247,7 @@ fn execute(
         abort,
         live,
     };
-    let harvester = runtime.block_on(harvest::harvest(inbox, watch, signals));
+    let (harvester, aborted) = runtime.block_on(harvest::harvest(inbox, watch, signals));
     progress.finish();
     if let Some(server) = metrics_server {
         runtime.block_on(server.stop());
@@ -242,7 +257,7 @@ fn execute(
             tracing::error!("a worker thread panicked; its last interval is lost");
         }
     }
-    Ok((harvester, timeline.start.elapsed()))
+    Ok((harvester, timeline.start.elapsed(), aborted))
 }
 
 /// The live metrics endpoint of `--metrics-addr`, served on the control

@@ -107,6 +107,10 @@ pub fn render_sources(sources: &ReportSources<'_>) -> anyhow::Result<String> {
     };
 
     let mut body = header(summary);
+    if let Some(aborted) = &summary.aborted {
+        let text = page::escape(&aborted.describe());
+        body.push_str(&format!("<p class=\"banner\">{text}</p>\n"));
+    }
     body.push_str(&tables::tiles(summary));
     body.push_str(&page::section(
         "Thresholds",

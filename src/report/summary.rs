@@ -61,6 +61,30 @@ pub struct Summary {
     /// it really started, RFC 3339 in UTC to the millisecond.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actual_start: Option<String>,
+    /// When `--abort-on-fail` stopped the run before its plan ended.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aborted: Option<Aborted>,
+}
+
+/// An early end by `--abort-on-fail`: when, and which thresholds had failed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Aborted {
+    /// Seconds after the start at which the run was told to end.
+    pub after_s: f64,
+    /// The thresholds that had failed on the figures of that moment.
+    pub thresholds: Vec<String>,
+}
+
+impl Aborted {
+    /// The line for the summary's warnings, the table and the report.
+    pub fn describe(&self) -> String {
+        format!(
+            "aborted by --abort-on-fail {:.1} s after the start, the plan unfinished: \
+             thresholds failed: {}",
+            self.after_s,
+            self.thresholds.join(", ")
+        )
+    }
 }
 
 /// Virtual-client figures.
@@ -197,6 +221,7 @@ pub fn summarize(info: &RunInfo, data: &RunData) -> Summary {
         thresholds: Vec::new(),
         seed: None,
         actual_start: None,
+        aborted: None,
     }
 }
 

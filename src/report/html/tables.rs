@@ -17,11 +17,15 @@ pub fn tiles(summary: &Summary) -> String {
     let error_class = if requests.errors > 0 { "bad" } else { "good" };
     let mut html = String::from("<div class=\"tiles\">\n");
 
+    let (class, label) = match summary.aborted {
+        Some(_) => ("bad", "duration (aborted)"),
+        None => ("", "duration"),
+    };
     tile(
         &mut html,
-        "",
+        class,
         &format!("{:.1} s", summary.duration_s),
-        "duration",
+        label,
     );
     tile(&mut html, "", &format!("{:.1}/s", requests.rps), "requests");
     let errors = format!("{:.2} %", requests.error_rate * 100.0);

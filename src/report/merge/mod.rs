@@ -83,6 +83,12 @@ pub fn merge_shards(
     cli: &[String],
 ) -> anyhow::Result<(RunInfo, RunData, Summary)> {
     let (segments, mut warnings) = check::check(shards)?;
+    for shard in shards {
+        if let Some(aborted) = &shard.summary.aborted {
+            let dir = shard.dir.display();
+            warnings.push(format!("{dir} was {}", aborted.describe()));
+        }
+    }
     let (mut info, data, unknown_tags) = combine::combine(shards, label(&segments));
     let (scenario_toml, thresholds) = resolve_thresholds(shards, cli)?;
     info.scenario_toml = scenario_toml;
