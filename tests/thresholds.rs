@@ -115,8 +115,10 @@ fn summary_json_keeps_the_documented_threshold_shape() {
         "{first}"
     );
     assert!(first.get("note").is_none());
+    assert_eq!(first["unit"], "ms");
     let never = &json["thresholds"][1];
     assert!(never["observed"].is_null(), "{never}");
+    assert_eq!(never["unit"], "s");
     assert!(never["note"].as_str().unwrap().contains("never called"));
 }
 

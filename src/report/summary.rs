@@ -170,6 +170,11 @@ pub struct ThresholdResult {
     /// The observed value, in the threshold's unit; `None` when there was
     /// nothing to observe (a latency of an endpoint never called).
     pub observed: Option<f64>,
+    /// The unit of `observed`, the one the limit was written in: `ms`,
+    /// `s`, `us`, `min`, `%`, `fraction`, `/s` or `count`. Empty in files
+    /// written before it was recorded.
+    #[serde(default)]
+    pub unit: String,
     /// Why the verdict is not plain, such as no samples; left out of the
     /// JSON when there is nothing to say.
     #[serde(default, skip_serializing_if = "Option::is_none")]

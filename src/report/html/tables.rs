@@ -218,7 +218,10 @@ pub fn threshold_table(summary: &Summary) -> String {
 /// The observed value, or why there is none.
 fn observed_text(threshold: &crate::report::summary::ThresholdResult) -> String {
     match (threshold.observed, &threshold.note) {
-        (Some(value), _) => format!("{value}"),
+        (Some(value), _) => {
+            let unit = crate::report::thresholds::observed_unit(threshold);
+            escape(format!("{value} {unit}").trim_end())
+        }
         (None, Some(note)) => escape(note),
         (None, None) => "no data".to_owned(),
     }

@@ -23,7 +23,7 @@ pub use abort::{AbortOnFail, parse_delay};
 pub use evaluate::{evaluate, verdict};
 pub use limit::{Limit, Op, Unit};
 pub use metric::{Metric, Quantity, Statistic};
-pub use print::print_thresholds;
+pub use print::{observed_unit, print_thresholds};
 
 use crate::exit::usage;
 use crate::scenario::suggest;
