@@ -219,6 +219,11 @@ fn the_binary_exits_zero_one_and_two() {
     let md = String::from_utf8_lossy(&out.stdout);
     assert!(md.starts_with("### ❌ chatload compare:"), "{md}");
     assert!(md.contains("| ❌ | send_events | p50 |"), "{md}");
+    // The regressions come first; the full table is folded away.
+    let (head, folded) = md.split_once("<details>").expect("a folded table");
+    assert!(head.contains("#### Regressions"), "{md}");
+    assert!(!head.contains("| ✅ |"), "{md}");
+    assert!(folded.contains("| ✅ | queue_wait |"), "{md}");
 
     let out = chatload(&[&base, &root.path().join("missing")], &[]);
     assert_eq!(out.status.code(), Some(2), "{out:?}");
