@@ -640,6 +640,69 @@ fn claim(object: &serde_yaml_ng::Value, mount: &str) -> (String, String) {
     (mount.to_owned(), claim.to_owned())
 }
 
+/// Runs a shard pod's script in `sh` for pod `index` of `shards`, with a
+/// stand-in `chatload` that prints its arguments one per line and exits
+/// `code`; returns those arguments.
+fn run_shard_script(script: &str, index: u64, shards: u64, code: i32) -> Vec<String> {
+    let output = shard_script(script, index, shards, code);
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    stdout.lines().map(str::to_owned).collect()
+}
+
+fn shard_script_succeeds(script: &str, code: i32) -> bool {
+    shard_script(script, 0, 3, code).status.success()
+}
+
+fn shard_script(script: &str, index: u64, shards: u64, code: i32) -> std::process::Output {
+    let stand_in = format!("chatload() {{ printf '%s\\n' \"$@\"; return {code}; }}\n");
+    Command::new("sh")
+        .arg("-c")
+        .arg(stand_in + script)
+        .env("JOB_COMPLETION_INDEX", index.to_string())
+        .env("SHARDS", shards.to_string())
+        .env("START_AT", "1796320800")
+        .env("RUN_ID", "run-7")
+        .output()
+        .expect("sh runs")
+}
+
+/// The value after `name` in a printed argument list.
+fn flag<'a>(args: &'a [String], name: &str) -> &'a str {
+    let at = args.iter().position(|a| a == name);
+    let at = at.unwrap_or_else(|| panic!("no {name} in {args:?}"));
+    &args[at + 1]
+}
+
+/// The ConfigMap and key behind the file at `path` in the first container
+/// of `object`, followed through its volume mount and volume.
+fn configmap_file(object: &serde_yaml_ng::Value, path: &str) -> (String, String) {
+    let pod = &object["spec"]["template"]["spec"];
+    let mounts = container(object)["volumeMounts"].as_sequence().unwrap();
+    let (mount, file) = mounts
+        .iter()
+        .find_map(|m| {
+            let dir = m["mountPath"].as_str()?.trim_end_matches('/');
+            let file = path.strip_prefix(dir)?.strip_prefix('/')?;
+            Some((m, file))
+        })
+        .unwrap_or_else(|| panic!("nothing is mounted where {path} is read"));
+    let volumes = pod["volumes"].as_sequence().unwrap();
+    let volume = volumes.iter().find(|v| v["name"] == mount["name"]).unwrap();
+    let map = &volume["configMap"];
+    let name = map["name"].as_str().expect("a ConfigMap volume").to_owned();
+    // With `items`, a key is projected to a path of its choosing.
+    let key = match map["items"].as_sequence() {
+        Some(items) => items
+            .iter()
+            .find(|i| i["path"] == file)
+            .and_then(|i| i["key"].as_str())
+            .unwrap_or_else(|| panic!("no item projects {file}"))
+            .to_owned(),
+        None => file.to_owned(),
+    };
+    (name, key)
+}
+
 #[test]
 fn the_indexed_job_wires_index_segment_count_and_start_consistently() {
     let job = manifest("run-job.yaml");
@@ -651,22 +714,35 @@ fn the_indexed_job_wires_index_segment_count_and_start_consistently() {
     assert_eq!(spec["completions"].as_u64(), Some(shards));
     assert_eq!(spec["parallelism"].as_u64(), Some(shards));
 
+    // A failed shard is neither retried nor allowed to stop the others: no
+    // Job-wide backoffLimit, none per index, and every index may fail.
+    assert!(spec["backoffLimit"].is_null(), "{:?}", spec["backoffLimit"]);
+    assert_eq!(spec["backoffLimitPerIndex"].as_u64(), Some(0));
+    assert_eq!(spec["maxFailedIndexes"].as_u64(), Some(shards));
+    assert_eq!(spec["template"]["spec"]["restartPolicy"], "Never");
+
     // The 0-based pod index becomes the 1-based segment of SHARDS.
     let index = &env(shard, "JOB_COMPLETION_INDEX")["fieldRef"]["fieldPath"];
     let annotation = "metadata.annotations['batch.kubernetes.io/job-completion-index']";
     assert_eq!(index.as_str(), Some(annotation));
     let run = script(shard);
-    assert!(run.contains("K=$((JOB_COMPLETION_INDEX + 1))"), "{run}");
-    assert!(run.contains("--segment \"$K/$SHARDS\""), "{run}");
-    let segments: Vec<scenario::Segment> = (0..shards)
-        .map(|index| format!("{}/{shards}", index + 1).parse().unwrap())
-        .collect();
-    assert!(
-        segments
-            .iter()
-            .enumerate()
-            .all(|(i, s)| s.index() == i as u64)
-    );
+    for index in 0..shards {
+        let args = run_shard_script(run, index, shards, 0);
+        let segment = flag(&args, "--segment")
+            .parse::<scenario::Segment>()
+            .unwrap();
+        assert_eq!(
+            (segment.index(), segment.count()),
+            (index, shards),
+            "{args:?}"
+        );
+        let out = format!("/results/run-7/segment-{}", index + 1);
+        assert_eq!(flag(&args, "--out"), out);
+    }
+
+    // Exit 1 (a threshold missed by one shard) passes the pod; 2 fails it.
+    assert!(shard_script_succeeds(run, 1));
+    assert!(!shard_script_succeeds(run, 2));
 
     // Every pod reads the same start from the same ConfigMap key.
     assert!(run.contains("--start-at \"$START_AT\""), "{run}");
@@ -685,18 +761,18 @@ fn the_shards_read_the_scenario_configmap_and_the_merge_reads_their_volume() {
     let merge = manifest("merge-job.yaml");
     let (shard, merger) = (container(&job), container(&merge));
 
+    // The file the command reads is the ConfigMap's key, mounted there.
+    let args = run_shard_script(script(shard), 0, 3, 0);
+    assert_eq!(args[0], "run", "{args:?}");
+    let (map_name, key) = configmap_file(&job, &args[1]);
     let scenario_map = manifest("scenario-configmap.yaml");
-    let text = scenario_map["data"]["scenario.toml"].as_str().unwrap();
-    scenario::parse(text, "scenario-configmap.yaml").expect("the shipped scenario is valid");
-    let volumes = job["spec"]["template"]["spec"]["volumes"]
-        .as_sequence()
-        .unwrap();
-    assert!(
-        volumes
-            .iter()
-            .any(|v| v["configMap"]["name"] == scenario_map["metadata"]["name"])
+    assert_eq!(
+        scenario_map["metadata"]["name"].as_str(),
+        Some(map_name.as_str())
     );
-    assert!(script(shard).contains("run /scenario/scenario.toml"));
+    let text = scenario_map["data"][key.as_str()].as_str();
+    let text = text.unwrap_or_else(|| panic!("the ConfigMap has no key {key}"));
+    scenario::parse(text, "scenario-configmap.yaml").expect("the shipped scenario is valid");
 
     let results = claim(&job, "/results");
     assert_eq!(claim(&merge, "/results"), results);
