@@ -216,6 +216,7 @@ fn three_segments_add_up_to_one_whole_run_with_no_client_shared() {
         "latency.hlog",
         "timeline.csv",
         "scenario.toml",
+        "report.html",
     ] {
         assert!(out.join(file).is_file(), "{file}");
     }
