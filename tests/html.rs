@@ -179,6 +179,9 @@ fn the_report_of_a_quickstart_run_is_one_self_contained_page() {
         "scenario.toml is shown"
     );
     assert!(page.contains("shared, max 2000"));
+    // Response time is drawn wider under service time, so that where the
+    // two are equal the red line still shows around the blue.
+    assert!(page.contains("stroke=\"#C42C34\" stroke-width=\"5\""));
 
     screenshot_if_possible(&path);
 }

@@ -63,6 +63,9 @@ pub struct Line {
     pub colour: RGBColor,
     /// Points in axis units, in x order.
     pub points: Vec<(f64, f64)>,
+    /// Stroke width in pixels. A wider line drawn first stays visible as
+    /// a border around a narrower one that runs along it.
+    pub width: u32,
 }
 
 /// A chart to draw.
@@ -184,7 +187,7 @@ where
         .draw()?;
 
     for line in chart.lines.iter().filter(|l| !l.points.is_empty()) {
-        let colour = line.colour;
+        let (colour, width) = (line.colour, line.width);
         let mut first = true;
         for run in segments(&line.points, chart.x) {
             // A second on its own would be a line of no length: a dot.
@@ -192,11 +195,12 @@ where
             let drawn = if let Some(dot) = dots {
                 ctx.draw_series(std::iter::once(dot))?
             } else {
-                ctx.draw_series(LineSeries::new(run.iter().copied(), colour.stroke_width(2)))?
+                let style = colour.stroke_width(width);
+                ctx.draw_series(LineSeries::new(run.iter().copied(), style))?
             };
             if std::mem::take(&mut first) {
                 drawn.label(line.label.as_str()).legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 16, y)], colour.stroke_width(2))
+                    PathElement::new(vec![(x, y), (x + 16, y)], colour.stroke_width(width))
                 });
             }
         }
@@ -356,6 +360,7 @@ mod tests {
             label: "p99".into(),
             colour: RED,
             points: vec![(1.0, 0.5), (10.0, 4.0), (100.0, 40.0)],
+            width: 2,
         };
         for x in [XAxis::Time, XAxis::Percentile] {
             for y in [YAxis::Millis, YAxis::LogMillis, YAxis::Count] {
@@ -405,6 +410,7 @@ mod tests {
                 label: "p50".into(),
                 colour: BLUE,
                 points: points.clone(),
+                width: 2,
             }],
             x_end: Some(13.1),
         };

@@ -117,6 +117,10 @@ fn spectrum_chart(name: &str, data: &LatencyData<'_>, with_service: bool) -> Lin
     let label = if with_service { "response time" } else { name };
     let mut lines = vec![line(label, RED, spectrum_of(name))];
     if with_service {
+        // Service time is never above response time and often equal to
+        // it; drawn wider beneath, the response line shows as a red border
+        // rather than vanishing under the blue.
+        lines[0].width = 5;
         let service = spectrum_of(&format!("{name}{SERVICE_SUFFIX}"));
         lines.push(line("service time", BLUE, service));
     }
@@ -144,6 +148,7 @@ fn line(label: &str, colour: plotters::style::RGBColor, points: Vec<(f64, f64)>)
         label: label.to_owned(),
         colour,
         points,
+        width: 2,
     }
 }
 
