@@ -7,7 +7,9 @@ use std::ops::Range;
 
 use anyhow::anyhow;
 use plotters::coord::Shift;
-use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
+use plotters::coord::ranged1d::{
+    AsRangedCoord, DefaultFormatting, KeyPointHint, Ranged, ValueFormatter,
+};
 use plotters::prelude::*;
 
 /// Width of a chart that shares a row with another, in pixels.
@@ -30,6 +32,9 @@ const FONT: &str = "sans-serif";
 /// Label size as given to plotters, whose SVG text comes out at about
 /// four fifths of it: 14 reads as the page's small print.
 const LABEL_SIZE: u32 = 14;
+
+/// Most labels on a time axis.
+const TIME_TICKS: usize = 8;
 
 /// Seconds between the points of a time series: one per interval.
 const TIME_STEP: f64 = 1.0;
@@ -117,9 +122,14 @@ fn draw_on(root: &Area<'_>, chart: &LineChart) -> DrawResult {
     match (chart.x, chart.y) {
         (XAxis::Time, YAxis::LogMillis) => {
             let y_ticks = log_ticks(&y);
-            plot(root, chart, x, y.log_scale().with_key_points(y_ticks))
+            plot(
+                root,
+                chart,
+                TimeAxis::new(x),
+                y.log_scale().with_key_points(y_ticks),
+            )
         }
-        (XAxis::Time, _) => plot(root, chart, x, y),
+        (XAxis::Time, _) => plot(root, chart, TimeAxis::new(x), y),
         (XAxis::Percentile, YAxis::LogMillis) => {
             let (x_ticks, y_ticks) = (percentile_ticks(&x), log_ticks(&y));
             let x = x.log_scale().with_key_points(x_ticks);
@@ -130,6 +140,65 @@ fn draw_on(root: &Area<'_>, chart: &LineChart) -> DrawResult {
             plot(root, chart, x.log_scale().with_key_points(x_ticks), y)
         }
     }
+}
+
+/// A linear axis of seconds whose ticks are [`time_ticks`]. plotters'
+/// own linear axis with chosen key points gives up its default label
+/// formatting, which the chart code needs to stay generic over axes.
+struct TimeAxis {
+    range: Range<f64>,
+    ticks: Vec<f64>,
+}
+
+impl TimeAxis {
+    fn new(range: Range<f64>) -> TimeAxis {
+        TimeAxis {
+            ticks: time_ticks(&range),
+            range,
+        }
+    }
+}
+
+impl Ranged for TimeAxis {
+    type FormatOption = DefaultFormatting;
+    type ValueType = f64;
+
+    fn map(&self, value: &f64, limit: (i32, i32)) -> i32 {
+        let span = self.range.end - self.range.start;
+        let pixels = limit.1 - limit.0;
+        if span <= 0.0 || pixels == 0 {
+            return limit.1;
+        }
+        let share = (value - self.range.start) / span;
+        limit.0 + (f64::from(pixels) * share + 1e-3).floor() as i32
+    }
+
+    fn key_points<Hint: KeyPointHint>(&self, _hint: Hint) -> Vec<f64> {
+        self.ticks.clone()
+    }
+
+    fn range(&self) -> Range<f64> {
+        self.range.clone()
+    }
+}
+
+/// Whole seconds at a round step (1, 2, 5, 10, 15, 30 s, minutes, hours)
+/// giving at most [`TIME_TICKS`] labels: plotters' own would fall on
+/// fractions of a second in a short run, which the clock labels round to
+/// repeated values.
+fn time_ticks(range: &Range<f64>) -> Vec<f64> {
+    const STEPS: [f64; 17] = [
+        1.0, 2.0, 5.0, 10.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 900.0, 1800.0, 3600.0, 7200.0,
+        10800.0, 21600.0, 43200.0,
+    ];
+    let span = (range.end - range.start).max(1.0);
+    let step = STEPS
+        .into_iter()
+        .find(|step| span / step <= TIME_TICKS as f64)
+        .unwrap_or(86_400.0 * (span / 86_400.0 / TIME_TICKS as f64).ceil());
+    let first = (range.start / step).ceil() as u64;
+    let last = (range.end / step).floor() as u64;
+    (first..=last).map(|k| k as f64 * step).collect()
 }
 
 /// 0 %, 50 %, then each further nine: 90 %, 99 %, 99.9 % and on.
@@ -377,6 +446,20 @@ mod tests {
                 assert!(svg.contains("<polyline"), "{x:?} {y:?}");
             }
         }
+    }
+
+    #[test]
+    fn time_ticks_fall_on_whole_seconds_at_a_round_step() {
+        assert_eq!(time_ticks(&(0.0..2.0)), [0.0, 1.0, 2.0]);
+        assert_eq!(
+            time_ticks(&(0.0..14.0)),
+            [0.0, 2.0, 4.0, 6.0, 8.0, 10.0, 12.0, 14.0]
+        );
+        let hour = time_ticks(&(0.0..3600.0));
+        assert_eq!(hour.len(), 7, "{hour:?}");
+        assert_eq!(hour[1], 600.0);
+        let labels: Vec<String> = time_ticks(&(0.0..2.0)).iter().map(|t| clock(*t)).collect();
+        assert_eq!(labels, ["0:00", "0:01", "0:02"], "no label repeats");
     }
 
     #[test]
