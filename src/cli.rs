@@ -43,7 +43,8 @@ pub enum Command {
     /// regression only when both hold:
     ///
     /// 1. it is worse than the base by more than the tolerance
-    ///    (--max-regression), relative to the base value;
+    ///    (--max-regression), relative to the base value, and for a
+    ///    percentile by at least --min-change (1ms) in absolute terms;
     ///
     /// 2. it is unlikely to be noise. Percentiles: the 99 % confidence
     ///    intervals of the percentile in the two runs do not overlap. Each
@@ -235,6 +236,12 @@ pub struct MergeArgs {
     #[arg(long)]
     pub out: PathBuf,
 
+    /// A pass/fail condition on the merged figures, such as
+    /// 'send_events.p99 < 300ms'; repeatable. Replaces the shards' threshold
+    /// on the same figure. Exit 1 if one fails.
+    #[arg(long = "threshold", value_name = "EXPR")]
+    pub thresholds: Vec<String>,
+
     /// Print summary.json to stdout instead of the table.
     #[arg(long)]
     pub json: bool,
@@ -254,6 +261,12 @@ pub struct CompareArgs {
     /// such as p99=20% (p50, p99, p999, rate, error_rate). Repeatable.
     #[arg(long, value_name = "[STAT=]PERCENT")]
     pub max_regression: Vec<String>,
+
+    /// A percentile that rose by less than this is never a regression,
+    /// however large the rise relative to the base (0.01 ms to 1 ms is
+    /// +9900 %): such as 1ms, 500us, or 0s for none.
+    #[arg(long, value_name = "DURATION", default_value = "1ms")]
+    pub min_change: String,
 
     /// Output: an aligned table, a Markdown table for a pull-request
     /// comment, or JSON.

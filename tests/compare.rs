@@ -219,6 +219,11 @@ fn the_binary_exits_zero_one_and_two() {
     let md = String::from_utf8_lossy(&out.stdout);
     assert!(md.starts_with("### ❌ chatload compare:"), "{md}");
     assert!(md.contains("| ❌ | send_events | p50 |"), "{md}");
+    // The regressions come first; the full table is folded away.
+    let (head, folded) = md.split_once("<details>").expect("a folded table");
+    assert!(head.contains("#### Regressions"), "{md}");
+    assert!(!head.contains("| ✅ |"), "{md}");
+    assert!(folded.contains("| ✅ | queue_wait |"), "{md}");
 
     let out = chatload(&[&base, &root.path().join("missing")], &[]);
     assert_eq!(out.status.code(), Some(2), "{out:?}");
@@ -250,4 +255,43 @@ fn a_missing_or_broken_latency_log_is_a_usage_error_naming_it() {
         is_usage(&err) && err.to_string().starts_with("base run:"),
         "{err:#}"
     );
+}
+
+/// Latencies of a few microseconds growing a hundredfold to under a
+/// millisecond: enormous relative rises, far outside noise, and below the
+/// 1 ms floor, so no regression unless `--min-change 0s` drops the floor.
+#[test]
+fn a_rise_below_the_latency_floor_is_no_regression() {
+    let root = tempfile::tempdir().unwrap();
+    let tiny = Shape {
+        scale: 0.001,
+        ..BASE
+    };
+    let small = Shape {
+        seed: 2,
+        scale: 0.01,
+        ..BASE
+    };
+    let base = written(root.path(), "a", "bench", tiny);
+    let current = written(root.path(), "b", "bench", small);
+
+    let output = chatload(&[&base, &current], &["--format", "json"]);
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let p99 = json["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "send_events" && r["statistic"] == "p99")
+        .unwrap();
+    assert!(p99["change"].as_f64().unwrap() > 5.0, "{p99}");
+    assert_eq!(json["tolerance"]["min_change_ms"], 1.0);
+
+    let output = chatload(&[&base, &current], &["--min-change", "0s"]);
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(text.contains("send_events p99"), "{text}");
+
+    let output = chatload(&[&base, &current], &["--min-change", "soon"]);
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
 }

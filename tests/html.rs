@@ -117,12 +117,14 @@ fn write_quickstart(dir: &Path) -> Summary {
             name: "request_chat.p99 < 500ms".into(),
             passed: true,
             observed: Some(13.0),
+            unit: "ms".into(),
             note: None,
         },
         ThresholdResult {
             name: "errors.rate < 1%".into(),
             passed: false,
             observed: Some(1.03),
+            unit: "%".into(),
             note: None,
         },
     ];
@@ -160,10 +162,26 @@ fn the_report_of_a_quickstart_run_is_one_self_contained_page() {
     );
     assert!(page.contains("FAILED") && page.contains("passed"));
     assert!(
+        page.contains("<td>13 ms</td>"),
+        "observed values carry units"
+    );
+    assert!(
+        page.contains("<td>1.03 %</td>"),
+        "observed values carry units"
+    );
+    assert_eq!(
+        count(&page, "<h2>Thresholds</h2>"),
+        1,
+        "the thresholds appear once, near the top"
+    );
+    assert!(
         page.contains("[load]\nmodel = &quot;closed&quot;"),
         "scenario.toml is shown"
     );
     assert!(page.contains("shared, max 2000"));
+    // Response time is drawn wider under service time, so that where the
+    // two are equal the red line still shows around the blue.
+    assert!(page.contains("stroke=\"#C42C34\" stroke-width=\"5\""));
 
     screenshot_if_possible(&path);
 }
@@ -212,6 +230,9 @@ fn the_report_of_a_recorded_quickstart_run_renders_and_reads_in_a_browser() {
     assert_structure(&page, &summary);
     assert!(!page.contains("no data recorded"), "every chart has data");
     assert!(page.contains("request_chat.p99 &lt; 500ms"));
+    // Recorded before units were: the unit is read from the limit.
+    assert!(page.contains("<td>16.383 ms</td>"), "units for old files");
+    assert!(page.contains("<td>0 %</td>"), "units for old files");
     assert!(page.contains("[load]"), "scenario.toml is shown");
 
     screenshot_if_possible(&path);

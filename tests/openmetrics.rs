@@ -347,3 +347,98 @@ async fn the_endpoint_answers_while_figures_arrive_and_stops_on_shutdown() {
         "the port is closed"
     );
 }
+
+/// The metric names a PromQL expression uses: words starting `chatload_`.
+fn metric_names(expr: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut rest = expr;
+    while let Some(at) = rest.find("chatload_") {
+        let tail = &rest[at..];
+        let end = tail
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(tail.len());
+        names.push(tail[..end].to_owned());
+        rest = &tail[end..];
+    }
+    names
+}
+
+/// The label names of every `by (...)` clause in a PromQL expression.
+fn grouping_labels(expr: &str) -> Vec<String> {
+    expr.split("by (")
+        .skip(1)
+        .filter_map(|part| part.split_once(')'))
+        .flat_map(|(labels, _)| labels.split(',').map(|l| l.trim().to_owned()))
+        .collect()
+}
+
+/// Every PromQL expression of the dashboard: panel targets and variable
+/// queries.
+fn dashboard_queries(dashboard: &serde_json::Value) -> Vec<String> {
+    let panels = dashboard["panels"].as_array().expect("panels");
+    let targets = panels
+        .iter()
+        .filter_map(|p| p["targets"].as_array())
+        .flatten()
+        .filter_map(|t| t["expr"].as_str());
+    let variables = dashboard["templating"]["list"].as_array().unwrap();
+    let definitions = variables.iter().filter_map(|v| v["definition"].as_str());
+    targets.chain(definitions).map(str::to_owned).collect()
+}
+
+/// The shipped Grafana dashboard asks only for series the endpoint
+/// serves, grouped only by labels those series carry, so no panel stays
+/// empty after a rename; missed arrivals have a panel of their own.
+#[test]
+fn the_grafana_dashboard_queries_only_what_the_endpoint_serves() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/deploy/grafana/chatload.json");
+    let text = std::fs::read_to_string(path).unwrap();
+    let dashboard: serde_json::Value = serde_json::from_str(&text).expect("the dashboard parses");
+
+    let live = LiveMetrics::new();
+    live.update(&second(3, 5));
+    let samples = check_openmetrics(&live.render()).unwrap();
+    let served = |name: &str| samples.iter().any(|s| s.name == name);
+    // Prometheus adds `job` to every series it scrapes.
+    let labelled = |name: &str, label: &str| {
+        label == "job"
+            || samples
+                .iter()
+                .any(|s| s.name == name && s.labels.contains_key(label))
+    };
+
+    let queries = dashboard_queries(&dashboard);
+    assert!(queries.len() > 10, "{queries:?}");
+    for query in &queries {
+        let names = metric_names(query);
+        assert!(!names.is_empty(), "a query of no chatload series: {query}");
+        for name in &names {
+            assert!(served(name), "{name} is not served; in {query}");
+        }
+        for label in grouping_labels(query) {
+            let carried = names.iter().any(|n| labelled(n, &label));
+            assert!(carried, "no series of {query} carries the label {label}");
+        }
+    }
+    assert!(
+        queries
+            .iter()
+            .any(|q| q.contains("chatload_chats_missed_total")),
+        "a panel shows missed arrivals"
+    );
+
+    let panels = dashboard["panels"].as_array().unwrap();
+    let mut ids: Vec<u64> = panels.iter().map(|p| p["id"].as_u64().unwrap()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), panels.len(), "panel ids are unique");
+    for panel in panels {
+        let grid = &panel["gridPos"];
+        let right = grid["x"].as_u64().unwrap() + grid["w"].as_u64().unwrap();
+        assert!(
+            right <= 24,
+            "{} is wider than the dashboard",
+            panel["title"]
+        );
+    }
+}

@@ -194,7 +194,7 @@ fn timeline_has_a_row_per_second() {
     assert_eq!(
         rows[0][..5],
         [
-            "second",
+            "t_s",
             "active_clients",
             "active_chats",
             "requests",

@@ -101,6 +101,7 @@ fn a_chat_run_completes_chats_and_writes_its_results() {
         "latency.hlog",
         "timeline.csv",
         "scenario.toml",
+        "report.html",
     ];
     for file in files {
         assert!(outcome.dir.join(file).is_file(), "{file} written");

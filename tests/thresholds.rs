@@ -115,8 +115,10 @@ fn summary_json_keeps_the_documented_threshold_shape() {
         "{first}"
     );
     assert!(first.get("note").is_none());
+    assert_eq!(first["unit"], "ms");
     let never = &json["thresholds"][1];
     assert!(never["observed"].is_null(), "{never}");
+    assert_eq!(never["unit"], "s");
     assert!(never["note"].as_str().unwrap().contains("never called"));
 }
 
@@ -205,4 +207,63 @@ fn every_shipped_scenario_has_valid_thresholds() {
             );
         }
     }
+}
+
+/// A 30 s plan that fails its threshold from the first request: with
+/// `--abort-on-fail 1s` it ends within seconds, exits 1, and its results
+/// say that it was aborted, when and on which thresholds.
+#[test]
+fn an_aborted_run_stops_early_and_records_why() {
+    let tmp = tempfile::tempdir().unwrap();
+    let scenario = tmp.path().join("abort.toml");
+    std::fs::write(
+        &scenario,
+        r#"
+name = "it-abort"
+[load]
+model = "closed"
+stages = [{ duration = "0s", clients = 2 }, { duration = "30s", clients = 2 }]
+pause = "100ms"
+grace = "1s"
+[conversation]
+probe = "availability"
+"#,
+    )
+    .unwrap();
+    let out = tmp.path().join("run");
+    let output = Command::new(env!("CARGO_BIN_EXE_chatload"))
+        .arg("run")
+        .arg(&scenario)
+        .args(["--quiet", "--abort-on-fail", "1s"])
+        .args(["--threshold", "availability.count < 1"])
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let table = String::from_utf8_lossy(&output.stdout);
+    assert!(table.contains("ABORTED"), "{table}");
+
+    let text = std::fs::read_to_string(out.join("summary.json")).unwrap();
+    let summary: Summary = serde_json::from_str(&text).unwrap();
+    assert!(summary.duration_s < 20.0, "ran {} s", summary.duration_s);
+    let aborted = summary.aborted.as_ref().expect("the abort is recorded");
+    assert!(aborted.after_s >= 1.0, "{aborted:?}");
+    assert_eq!(aborted.thresholds, ["availability.count < 1"]);
+    assert!(summary.warnings[0].contains("aborted by --abort-on-fail"));
+
+    let page = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(page.contains("<p class=\"banner\">aborted by --abort-on-fail"));
+    assert!(page.contains("duration (aborted)"));
+}
+
+#[test]
+fn a_summary_without_an_abort_record_still_reads() {
+    let (info, data) = run();
+    let mut json = serde_json::to_value(summarize(&info, &data)).unwrap();
+    assert!(json.get("aborted").is_none(), "absent unless aborted");
+    json.as_object_mut().unwrap().remove("aborted");
+    let summary: Summary = serde_json::from_value(json).unwrap();
+    assert!(summary.aborted.is_none());
 }

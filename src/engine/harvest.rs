@@ -15,6 +15,7 @@ use super::control::{Control, Phase, Timeline};
 use super::worker::Report;
 use crate::metrics::{Harvester, Snapshot};
 use crate::report::openmetrics::LiveMetrics;
+use crate::report::summary::Aborted;
 use crate::report::thresholds::AbortOnFail;
 use crate::report::{Progress, RunInfo};
 use crate::scenario::Scenario;
@@ -65,12 +66,13 @@ pub struct Watch<'a> {
 }
 
 /// Runs until every worker has sent its last interval; returns the
-/// harvester holding the whole run.
+/// harvester holding the whole run, and the abort if `--abort-on-fail`
+/// ended it.
 pub async fn harvest(
     mut inbox: mpsc::UnboundedReceiver<Report>,
     watch: Watch<'_>,
     mut signals: Signals,
-) -> Harvester {
+) -> (Harvester, Option<Aborted>) {
     let workers = watch.workers;
     let mut harvester = Harvester::new(watch.info.started_at);
     let mut pending: BTreeMap<u64, Gathering> = BTreeMap::new();
@@ -78,6 +80,7 @@ pub async fn harvest(
         next: vec![0; workers],
         done: vec![false; workers],
     };
+    let mut aborted = None;
 
     loop {
         tokio::select! {
@@ -96,7 +99,9 @@ pub async fn harvest(
                 flush(&mut pending, &ledger, &mut harvester, watch.live.as_deref(), false);
                 let live = harvester.live();
                 watch.progress.update(&stage_label(watch.scenario, watch.timeline), &live);
-                check_abort(&watch, &harvester, live.elapsed);
+                if aborted.is_none() {
+                    aborted = check_abort(&watch, &harvester, live.elapsed);
+                }
             }
             () = signals.next() => signals.interrupt(),
         }
@@ -108,7 +113,7 @@ pub async fn harvest(
         watch.live.as_deref(),
         true,
     );
-    harvester
+    (harvester, aborted)
 }
 
 /// Hands every complete interval, in order, to the harvester; with `all`,
@@ -135,20 +140,21 @@ fn flush(
     }
 }
 
-/// With `--abort-on-fail`, ends the run once a threshold has failed.
-fn check_abort(watch: &Watch<'_>, harvester: &Harvester, elapsed: Duration) {
-    let Some(abort) = &watch.abort else { return };
+/// With `--abort-on-fail`, ends the run once a threshold has failed, and
+/// says when and why, for the results to record.
+fn check_abort(watch: &Watch<'_>, harvester: &Harvester, elapsed: Duration) -> Option<Aborted> {
+    let abort = watch.abort.as_ref()?;
     if watch.control.phase() >= Phase::Ending {
-        return;
+        return None;
     }
-    if let Some(failed) = abort.check(watch.info, elapsed, harvester.totals()) {
-        let names: Vec<&str> = failed.iter().map(|r| r.name.as_str()).collect();
-        eprintln!(
-            "chatload: aborting: thresholds failed: {}",
-            names.join(", ")
-        );
-        watch.control.advance(Phase::Ending);
-    }
+    let failed = abort.check(watch.info, elapsed, harvester.totals())?;
+    let aborted = Aborted {
+        after_s: elapsed.as_secs_f64(),
+        thresholds: failed.into_iter().map(|r| r.name).collect(),
+    };
+    eprintln!("chatload: {}", aborted.describe());
+    watch.control.advance(Phase::Ending);
+    Some(aborted)
 }
 
 /// The progress display's stage text, such as `stage 2/3 ramp 0→200`.

@@ -121,6 +121,10 @@ pub fn run(scenario: Scenario, options: &RunOptions) -> anyhow::Result<RunOutcom
         &options.thresholds,
         options.abort_on_fail.as_deref(),
     )?;
+    // scenario.toml is the scenario as resolved for the run, so it carries
+    // the command line's thresholds: a merge reads them back from there.
+    let mut scenario = scenario;
+    scenario.thresholds = thresholds::table_entries(&thresholds)?;
     let scenario = Arc::new(scenario);
     let panics = panics::PanicWatch::start();
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -152,7 +156,7 @@ pub fn run(scenario: Scenario, options: &RunOptions) -> anyhow::Result<RunOutcom
         info: &info,
         shard: &shard,
     };
-    let (harvester, elapsed) = execute(&runtime, run, abort)?;
+    let (harvester, elapsed, aborted) = execute(&runtime, run, abort)?;
     let setup_warnings = target.warnings.clone();
     runtime.block_on(target.stop());
 
@@ -162,6 +166,7 @@ pub fn run(scenario: Scenario, options: &RunOptions) -> anyhow::Result<RunOutcom
         thresholds: &thresholds,
         setup_warnings,
         panics: &panics,
+        aborted,
     };
     finish(dir, &info, harvester, judged)
 }
@@ -174,6 +179,8 @@ struct Judged<'a> {
     setup_warnings: Vec<String>,
     /// Panics during the run, which make it a warning of its own.
     panics: &'a panics::PanicWatch,
+    /// Set when `--abort-on-fail` stopped the run.
+    aborted: Option<report::summary::Aborted>,
 }
 
 /// Summarises a finished run, judges its thresholds and writes its results
@@ -188,6 +195,10 @@ fn finish(
     let mut summary = report::summarize(info, &data);
     summary.warnings.splice(0..0, judged.setup_warnings);
     judged.shard.annotate(&mut summary);
+    if let Some(aborted) = judged.aborted {
+        summary.warnings.insert(0, aborted.describe());
+        summary.aborted = Some(aborted);
+    }
     if let Some(warning) = judged.panics.warning() {
         tracing::error!("{warning}");
         summary.warnings.push(warning);
@@ -217,12 +228,12 @@ struct Execution<'a> {
 }
 
 /// Starts the workers, harvests until they are done, and returns the
-/// harvest with the run's length.
+/// harvest with the run's length and any abort.
 fn execute(
     runtime: &tokio::runtime::Runtime,
     run: Execution<'_>,
     abort: Option<AbortOnFail>,
-) -> anyhow::Result<(Harvester, Duration)> {
+) -> anyhow::Result<(Harvester, Duration, Option<report::summary::Aborted>)> {
     let Execution {
         scenario,
         options,
@@ -252,7 +263,7 @@ fn execute(
         abort,
         live,
     };
-    let harvester = runtime.block_on(harvest::harvest(inbox, watch, signals));
+    let (harvester, aborted) = runtime.block_on(harvest::harvest(inbox, watch, signals));
     progress.finish();
     if let Some(server) = metrics_server {
         runtime.block_on(server.stop());
@@ -262,7 +273,7 @@ fn execute(
             tracing::error!("a worker thread panicked; its last interval is lost");
         }
     }
-    Ok((harvester, timeline.start.elapsed()))
+    Ok((harvester, timeline.start.elapsed(), aborted))
 }
 
 /// The live metrics endpoint of `--metrics-addr`, served on the control

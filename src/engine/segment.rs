@@ -10,7 +10,6 @@
 //! arrival from the `k`-th on. A shard that starts after the shared instant
 //! joins the schedule where it stands rather than replaying it.
 
-use std::hash::{DefaultHasher, Hash, Hasher};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use tokio::time::Instant;
@@ -148,23 +147,62 @@ pub fn schedule_seed(scenario: &Scenario, start_at: Option<SystemTime>) -> u64 {
     if let Some(seed) = scenario.load.seed {
         return seed;
     }
-    // SipHash with fixed keys: the same on every machine and every build of
-    // one toolchain, which is all the shards of one run need.
-    let mut hasher = DefaultHasher::new();
-    scenario.to_toml().hash(&mut hasher);
-    start_at
+    // Thresholds judge the run but do not shape it; leaving them out keeps
+    // shards given different --threshold flags on one schedule.
+    let mut shaping = scenario.clone();
+    shaping.thresholds.clear();
+    let start_ms = start_at
         .and_then(|at| at.duration_since(UNIX_EPOCH).ok())
-        .map(|d| d.as_millis())
-        .hash(&mut hasher);
-    hasher.finish() & SEED_MASK
+        .map(|d| d.as_millis());
+    derive_seed(&shaping.to_toml(), start_ms)
+}
+
+/// The hash behind [`schedule_seed`], of the scenario's TOML and the start
+/// in Unix milliseconds.
+fn derive_seed(scenario_toml: &str, start_ms: Option<u128>) -> u64 {
+    let mut hash = Fnv1a::new();
+    hash.write(scenario_toml.as_bytes());
+    // 0xff never occurs in UTF-8, so no scenario text can pass for
+    // another's text followed by a start.
+    hash.write(&[0xff]);
+    if let Some(ms) = start_ms {
+        hash.write(&ms.to_le_bytes());
+    }
+    hash.finish() & SEED_MASK
 }
 
 /// The seed of one worker's own draws (think times, message counts), kept
 /// apart from the schedule seed so that shards do not draw alike.
 pub fn worker_seed(seed: u64, segment: Segment, worker: usize) -> u64 {
-    let mut hasher = DefaultHasher::new();
-    (seed, segment.index(), worker).hash(&mut hasher);
-    hasher.finish()
+    let mut hash = Fnv1a::new();
+    hash.write(&seed.to_le_bytes());
+    hash.write(&segment.index().to_le_bytes());
+    hash.write(&(worker as u64).to_le_bytes());
+    hash.finish()
+}
+
+/// 64-bit FNV-1a, spelled out rather than std's `DefaultHasher`, whose
+/// algorithm may change between Rust releases: shards built with different
+/// toolchains must still draw one schedule.
+struct Fnv1a(u64);
+
+impl Fnv1a {
+    const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+    const PRIME: u64 = 0x0000_0100_0000_01b3;
+
+    fn new() -> Fnv1a {
+        Fnv1a(Self::OFFSET)
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &byte in bytes {
+            self.0 = (self.0 ^ u64::from(byte)).wrapping_mul(Self::PRIME);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
 }
 
 /// A worker's part of a whole-run `total` (clients, connections, a client
@@ -196,6 +234,12 @@ fn round_ms(d: Duration) -> Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// What the scenario in the pinning test hashes to. A change here
+    /// changes every derived schedule: shards of old and new builds would
+    /// no longer partition one run.
+    const PINNED_SEED: u64 = 2_255_867_793_306_097_771;
+    const PINNED_WORKER_SEED: u64 = 2_225_846_777_028_077_537;
 
     fn stage(seconds: u64, target: f64) -> Stage {
         Stage {
@@ -285,11 +329,39 @@ mod tests {
         assert_ne!(schedule_seed(&scenario, None), first);
         assert!(first <= SEED_MASK);
 
+        scenario.thresholds = vec![("errors.rate".into(), "< 1%".into())];
+        assert_eq!(
+            schedule_seed(&scenario, at),
+            first,
+            "thresholds shape nothing"
+        );
+
         scenario.load.seed = Some(7);
         assert_eq!(schedule_seed(&scenario, at), 7);
         assert_ne!(
             worker_seed(7, segment(0, 3), 0),
             worker_seed(7, segment(1, 3), 0)
         );
+    }
+
+    #[test]
+    fn fnv_1a_gives_the_published_values() {
+        let hash = |text: &str| {
+            let mut hash = Fnv1a::new();
+            hash.write(text.as_bytes());
+            hash.finish()
+        };
+        assert_eq!(hash(""), 0xcbf2_9ce4_8422_2325);
+        assert_eq!(hash("a"), 0xaf63_dc4c_8601_ec8c);
+        assert_eq!(hash("foobar"), 0x8594_4171_f739_67e8);
+    }
+
+    #[test]
+    fn the_derived_seed_is_pinned_across_toolchains() {
+        // The hash alone: to_toml's text changes with the defaults.
+        let text = "name = \"pinned\"\n";
+        assert_eq!(derive_seed(text, Some(1_796_320_800_000)), PINNED_SEED);
+        assert_ne!(derive_seed(text, None), PINNED_SEED);
+        assert_eq!(worker_seed(7, segment(1, 3), 2), PINNED_WORKER_SEED);
     }
 }

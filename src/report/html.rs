@@ -103,9 +103,14 @@ pub fn render_sources(sources: &ReportSources<'_>) -> anyhow::Result<String> {
     let data = LatencyData {
         series: series::by_tag(sources.intervals, start),
         intervals: sources.intervals,
+        run_s: summary.duration_s,
     };
 
     let mut body = header(summary);
+    if let Some(aborted) = &summary.aborted {
+        let text = page::escape(&aborted.describe());
+        body.push_str(&format!("<p class=\"banner\">{text}</p>\n"));
+    }
     body.push_str(&tables::tiles(summary));
     body.push_str(&page::section(
         "Thresholds",
@@ -114,10 +119,6 @@ pub fn render_sources(sources: &ReportSources<'_>) -> anyhow::Result<String> {
     body.push_str(&load_section(sources, start)?);
     body.push_str(&endpoint_section(summary, &data)?);
     body.push_str(&measure_section(summary, &data)?);
-    body.push_str(&page::section(
-        "Thresholds",
-        &tables::threshold_table(summary),
-    ));
     let configuration = tables::configuration(summary, sources.scenario_toml);
     body.push_str(&page::section("Configuration", &configuration));
     body.push_str(&footer());
@@ -146,7 +147,8 @@ fn load_section(sources: &ReportSources<'_>, start: SystemTime) -> anyhow::Resul
         .map(String::as_str)
         .collect();
     let fallback = series::requests_per_second(sources.intervals, &endpoints, start);
-    let mut html = figures::load_over_time(sources.activity, fallback)?;
+    let run_s = sources.summary.duration_s;
+    let mut html = figures::load_over_time(sources.activity, fallback, run_s)?;
     if sources.activity.is_empty() {
         html.push_str(&page::note(
             "timeline.csv was not available: requests per second are counted from \

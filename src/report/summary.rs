@@ -61,6 +61,30 @@ pub struct Summary {
     /// it really started, RFC 3339 in UTC to the millisecond.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actual_start: Option<String>,
+    /// When `--abort-on-fail` stopped the run before its plan ended.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aborted: Option<Aborted>,
+}
+
+/// An early end by `--abort-on-fail`: when, and which thresholds had failed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Aborted {
+    /// Seconds after the start at which the run was told to end.
+    pub after_s: f64,
+    /// The thresholds that had failed on the figures of that moment.
+    pub thresholds: Vec<String>,
+}
+
+impl Aborted {
+    /// The line for the summary's warnings, the table and the report.
+    pub fn describe(&self) -> String {
+        format!(
+            "aborted by --abort-on-fail {:.1} s after the start, the plan unfinished: \
+             thresholds failed: {}",
+            self.after_s,
+            self.thresholds.join(", ")
+        )
+    }
 }
 
 /// Virtual-client figures.
@@ -153,6 +177,11 @@ pub struct ThresholdResult {
     /// The observed value, in the threshold's unit; `None` when there was
     /// nothing to observe (a latency of an endpoint never called).
     pub observed: Option<f64>,
+    /// The unit of `observed`, the one the limit was written in: `ms`,
+    /// `s`, `us`, `min`, `%`, `fraction`, `/s` or `count`. Empty in files
+    /// written before it was recorded.
+    #[serde(default)]
+    pub unit: String,
     /// Why the verdict is not plain, such as no samples; left out of the
     /// JSON when there is nothing to say.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -205,6 +234,7 @@ pub fn summarize(info: &RunInfo, data: &RunData) -> Summary {
         thresholds: Vec::new(),
         seed: None,
         actual_start: None,
+        aborted: None,
     }
 }
 

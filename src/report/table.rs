@@ -18,6 +18,14 @@ pub fn print_table(summary: &Summary, out: &mut dyn Write) -> io::Result<()> {
         "{} against {}: {:.1} s, segment {}, started {}",
         summary.scenario, summary.target, summary.duration_s, summary.segment, summary.started_at
     )?;
+    if let Some(aborted) = &summary.aborted {
+        writeln!(
+            out,
+            "ABORTED {:.1} s after the start by --abort-on-fail; thresholds failed: {}",
+            aborted.after_s,
+            aborted.thresholds.join(", ")
+        )?;
+    }
     writeln!(out)?;
 
     writeln!(

@@ -8,7 +8,9 @@
 //!
 //! 1. it is worse than the base by more than the tolerance, relative to
 //!    the base value (`--max-regression`, 10 % unless told, per statistic
-//!    with `p99=20%`); a higher percentile or error rate, a lower rate;
+//!    with `p99=20%`); a higher percentile or error rate, a lower rate. A
+//!    percentile must also have risen by at least `--min-change` (1 ms
+//!    unless told), so that a near-zero base cannot make a tiny rise huge;
 //! 2. it is unlikely to be noise, judged from the distributions and not
 //!    only two numbers. Percentiles: the 99 % confidence intervals of the
 //!    percentile in the two runs, computed from the full latency.hlog
@@ -41,7 +43,7 @@ use crate::exit::{Verdict, usage};
 /// (missing or unreadable files, runs of different scenarios without
 /// `--force`).
 pub fn compare_command(args: CompareArgs) -> anyhow::Result<Verdict> {
-    let tolerance = Tolerance::parse(&args.max_regression)?;
+    let tolerance = Tolerance::parse(&args.max_regression)?.with_min_change(&args.min_change)?;
     let base = Results::load("base", &args.base)?;
     let current = Results::load("current", &args.current)?;
     check_same_scenario(&base, &current, args.force)?;

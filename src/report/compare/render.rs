@@ -43,8 +43,10 @@ pub fn text(comparison: &Comparison, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out, "{}", verdict_line(comparison))
 }
 
-/// Prints a Markdown section: a heading with the verdict, the table with
-/// ✅ and ❌ marks, and the rule.
+/// Prints a Markdown section: a heading with the verdict, a table of the
+/// regressions alone, the full table with ✅ and ❌ marks folded in a
+/// `<details>` block, and the rule. A run has dozens of statistics; the
+/// few that failed must not hide among them.
 pub fn markdown(comparison: &Comparison, out: &mut dyn Write) -> io::Result<()> {
     let mark = if comparison.regressions().next().is_some() {
         "❌"
@@ -67,12 +69,34 @@ pub fn markdown(comparison: &Comparison, out: &mut dyn Write) -> io::Result<()> 
     )?;
     writeln!(out)?;
 
+    let regressions: Vec<&Row> = comparison.regressions().collect();
+    if !regressions.is_empty() {
+        writeln!(out, "#### Regressions")?;
+        writeln!(out)?;
+        markdown_table(&regressions, out)?;
+        writeln!(out)?;
+    }
+    let all: Vec<&Row> = comparison.rows.iter().collect();
+    writeln!(
+        out,
+        "<details><summary>All {} statistics</summary>",
+        all.len()
+    )?;
+    writeln!(out)?;
+    markdown_table(&all, out)?;
+    writeln!(out)?;
+    writeln!(out, "</details>")?;
+    writeln!(out)?;
+    writeln!(out, "{RULE}")
+}
+
+fn markdown_table(rows: &[&Row], out: &mut dyn Write) -> io::Result<()> {
     writeln!(
         out,
         "| | name | statistic | base | current | change | verdict |"
     )?;
     writeln!(out, "|:-:|:--|:--|--:|--:|--:|:--|")?;
-    for row in &comparison.rows {
+    for row in rows {
         writeln!(
             out,
             "| {} | {} | {} | {} | {} | {} | {} |",
@@ -85,8 +109,7 @@ pub fn markdown(comparison: &Comparison, out: &mut dyn Write) -> io::Result<()> 
             label(row.judgement)
         )?;
     }
-    writeln!(out)?;
-    writeln!(out, "{RULE}")
+    Ok(())
 }
 
 /// Prints the comparison as one JSON document, with its verdict.
@@ -224,6 +247,25 @@ mod tests {
             md.starts_with("### ✅ chatload compare: no regression"),
             "{md}"
         );
+        assert!(!md.contains("#### Regressions"), "{md}");
+    }
+
+    #[test]
+    fn markdown_lists_the_regressions_first_and_folds_the_full_table() {
+        let md = rendered(markdown, &comparison(Judgement::Regression));
+        let regressions = md.find("#### Regressions").expect("a regressions table");
+        let details = md
+            .find("<details><summary>All 2 statistics</summary>")
+            .unwrap();
+        assert!(regressions < details, "{md}");
+
+        let short = &md[regressions..details];
+        assert_eq!(short.matches("| ❌ |").count(), 1, "{md}");
+        assert!(!short.contains("error_rate"), "only regressions: {md}");
+        let full = &md[details..md.find("</details>").unwrap()];
+        assert_eq!(full.matches("| send_events |").count(), 2, "{md}");
+        // GitHub renders a table inside <details> only after a blank line.
+        assert!(full.contains("</summary>\n\n| |"), "{md}");
     }
 
     #[test]

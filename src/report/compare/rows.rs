@@ -205,20 +205,21 @@ fn latency_rows(name: &str, base: &Results, current: &Results, tol: &Tolerance) 
         .map(|stat| {
             let b = base.latency(name);
             let c = current.latency(name);
-            latency_row(name, stat, b, c, tol.of(stat))
+            latency_row(name, stat, (b, c), (tol.of(stat), tol.min_change_ms))
         })
         .collect()
 }
 
-/// Percentiles: worse past the tolerance, and the two 99 % intervals
-/// apart.
+/// Percentiles: worse past the tolerance and by at least the floor in
+/// milliseconds, and the two 99 % intervals apart. `runs` is base and
+/// current, `limits` the relative tolerance and the floor.
 fn latency_row(
     name: &str,
     stat: CompareStat,
-    base: Option<&Histogram<u64>>,
-    current: Option<&Histogram<u64>>,
-    tolerance: f64,
+    runs: (Option<&Histogram<u64>>, Option<&Histogram<u64>>),
+    limits: (f64, f64),
 ) -> Row {
+    let ((base, current), (tolerance, floor_ms)) = (runs, limits);
     let q = stat.quantile().unwrap_or(0.5);
     let point = |h: Option<&Histogram<u64>>| h.map(|h| micros_to_ms(h.value_at_quantile(q)));
     let mut row = new_row(name, stat, point(base), point(current));
@@ -226,8 +227,11 @@ fn latency_row(
     let intervals = base
         .and_then(|h| quantile_interval(h, q))
         .zip(current.and_then(|h| quantile_interval(h, q)));
+    let rise_ms = row.current.zip(row.base).map_or(0.0, |(c, b)| c - b);
     row.judgement = match (row.change, intervals) {
-        (Some(change), Some((b, c))) => judge(change > tolerance, c.low > b.high),
+        (Some(change), Some((b, c))) => {
+            judge(change > tolerance && rise_ms >= floor_ms, c.low > b.high)
+        }
         _ => Judgement::Missing,
     };
     row
@@ -340,8 +344,31 @@ mod tests {
     fn a_latency_missing_on_one_side_is_not_judged() {
         let mut h = Histogram::<u64>::new(3).unwrap();
         h.record(1000).unwrap();
-        let row = latency_row("history", CompareStat::P99, Some(&h), None, 0.1);
+        let row = latency_row("history", CompareStat::P99, (Some(&h), None), (0.1, 1.0));
         assert_eq!(row.judgement, Judgement::Missing);
         assert_eq!(row.base, Some(1.0));
+    }
+
+    /// `count` samples of `us` microseconds each.
+    fn histogram(count: u64, us: u64) -> Histogram<u64> {
+        let mut h = Histogram::<u64>::new(3).unwrap();
+        h.record_n(us, count).unwrap();
+        h
+    }
+
+    #[test]
+    fn a_latency_rise_below_the_floor_is_never_a_regression() {
+        // 10 us to 1.39 ms over many samples: +13800 %, and far outside
+        // noise, but only 1.38 ms slower.
+        let (base, current) = (histogram(10_000, 10), histogram(10_000, 1_390));
+        let runs = (Some(&base), Some(&current));
+        let row = latency_row("pool_wait", CompareStat::P99, runs, (0.1, 1.5));
+        assert_eq!(row.judgement, Judgement::Ok, "{row:?}");
+        assert!(row.change.unwrap() > 100.0);
+
+        let row = latency_row("pool_wait", CompareStat::P99, runs, (0.1, 1.0));
+        assert_eq!(row.judgement, Judgement::Regression, "{row:?}");
+        let row = latency_row("pool_wait", CompareStat::P99, runs, (0.1, 0.0));
+        assert_eq!(row.judgement, Judgement::Regression, "{row:?}");
     }
 }

@@ -1,6 +1,8 @@
 //! `--max-regression`: how much worse a statistic may get before the
 //! noise test is asked at all. One default for every statistic, and an
-//! override per statistic name.
+//! override per statistic name. `--min-change` adds a floor in
+//! milliseconds for percentiles, since a relative change of a value near
+//! zero (0.001 ms to 1.4 ms) is huge and says nothing.
 
 use std::collections::BTreeMap;
 
@@ -21,6 +23,9 @@ pub struct Tolerance {
     pub default: f64,
     /// Per statistic name.
     pub overrides: BTreeMap<&'static str, f64>,
+    /// A percentile that rose by less than this many milliseconds is never
+    /// a regression, however large the rise relative to its base.
+    pub min_change_ms: f64,
 }
 
 impl Default for Tolerance {
@@ -28,6 +33,7 @@ impl Default for Tolerance {
         Tolerance {
             default: DEFAULT,
             overrides: BTreeMap::new(),
+            min_change_ms: 1.0,
         }
     }
 }
@@ -61,6 +67,17 @@ impl Tolerance {
         Ok(tolerance)
     }
 
+    /// Sets the latency floor from `--min-change`, such as `1ms` or `500us`.
+    pub fn with_min_change(mut self, text: &str) -> anyhow::Result<Tolerance> {
+        let floor = humantime::parse_duration(text.trim()).map_err(|err| {
+            usage(format!(
+                "--min-change \"{text}\": {err}; write a duration such as 1ms, 500us or 0s"
+            ))
+        })?;
+        self.min_change_ms = floor.as_secs_f64() * 1000.0;
+        Ok(self)
+    }
+
     /// The tolerance of `stat`.
     pub fn of(&self, stat: CompareStat) -> f64 {
         self.overrides
@@ -69,11 +86,15 @@ impl Tolerance {
             .unwrap_or(self.default)
     }
 
-    /// `10 %` or `10 %; p99 20 %`, for report headers.
+    /// `10 %, latency at least 1 ms` or `10 %; p99 20 %, latency at least
+    /// 1 ms`, for report headers.
     pub fn describe(&self) -> String {
         let mut text = format!("{} %", self.default * 100.0);
         for (name, value) in &self.overrides {
             text.push_str(&format!("; {name} {} %", value * 100.0));
+        }
+        if self.min_change_ms > 0.0 {
+            text.push_str(&format!(", latency at least {} ms", self.min_change_ms));
         }
         text
     }
@@ -117,7 +138,7 @@ mod tests {
     fn no_flag_means_ten_percent_everywhere() {
         let t = parsed(&[]).unwrap();
         assert_eq!(t.of(CompareStat::P99), 0.1);
-        assert_eq!(t.describe(), "10 %");
+        assert_eq!(t.describe(), "10 %, latency at least 1 ms");
     }
 
     #[test]
@@ -126,7 +147,18 @@ mod tests {
         assert_eq!(t.of(CompareStat::P50), 0.05);
         assert_eq!(t.of(CompareStat::P99), 0.2);
         assert_eq!(t.of(CompareStat::ErrorRate), 0.5);
+        assert_eq!(
+            t.describe(),
+            "5 %; error_rate 50 %; p99 20 %, latency at least 1 ms"
+        );
+
+        let t = t.with_min_change("250us").unwrap();
+        assert_eq!(t.min_change_ms, 0.25);
+        assert!(t.describe().ends_with("at least 0.25 ms"));
+        let t = t.with_min_change("0s").unwrap();
         assert_eq!(t.describe(), "5 %; error_rate 50 %; p99 20 %");
+        let err = parsed(&[]).unwrap().with_min_change("1").unwrap_err();
+        assert!(is_usage(&err) && err.to_string().contains("--min-change"));
     }
 
     #[test]

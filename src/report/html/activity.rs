@@ -55,9 +55,9 @@ pub fn parse_timeline(csv: &str) -> anyhow::Result<Vec<ActivityRow>> {
         .enumerate()
         .map(|(i, name)| (name.trim(), i))
         .collect();
-    let second = *columns
-        .get("second")
-        .with_context(|| format!("timeline.csv header `{header}` has no `second` column"))?;
+    let second = crate::report::timeline::time_column(header.split(',')).with_context(|| {
+        format!("timeline.csv header `{header}` has no `t_s` (or older `second`) column")
+    })?;
 
     lines
         .enumerate()
@@ -117,6 +117,8 @@ mod tests {
         assert!(err.to_string().contains("`requests,errors`"), "{err:#}");
         let err = parse_timeline("second,requests\nabc,1\n").unwrap_err();
         assert!(format!("{err:#}").contains("line 2"), "{err:#}");
+        let rows = parse_timeline("t_s,requests\n0,4\n").unwrap();
+        assert_eq!(rows[0].requests_per_s, Some(4.0));
     }
 
     #[test]

@@ -7,7 +7,9 @@ use std::ops::Range;
 
 use anyhow::anyhow;
 use plotters::coord::Shift;
-use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
+use plotters::coord::ranged1d::{
+    AsRangedCoord, DefaultFormatting, KeyPointHint, Ranged, ValueFormatter,
+};
 use plotters::prelude::*;
 
 /// Width of a chart that shares a row with another, in pixels.
@@ -27,6 +29,15 @@ pub const GREEN: RGBColor = RGBColor(46, 140, 86);
 const AXIS: RGBColor = RGBColor(110, 110, 110);
 const GRID: RGBColor = RGBColor(232, 232, 232);
 const FONT: &str = "sans-serif";
+/// Label size as given to plotters, whose SVG text comes out at about
+/// four fifths of it: 14 reads as the page's small print.
+const LABEL_SIZE: u32 = 14;
+
+/// Most labels on a time axis.
+const TIME_TICKS: usize = 8;
+
+/// Seconds between the points of a time series: one per interval.
+const TIME_STEP: f64 = 1.0;
 
 /// What the horizontal axis shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,6 +68,9 @@ pub struct Line {
     pub colour: RGBColor,
     /// Points in axis units, in x order.
     pub points: Vec<(f64, f64)>,
+    /// Stroke width in pixels. A wider line drawn first stays visible as
+    /// a border around a narrower one that runs along it.
+    pub width: u32,
 }
 
 /// A chart to draw.
@@ -70,6 +84,10 @@ pub struct LineChart {
     pub y: YAxis,
     /// The lines; those without points are left out.
     pub lines: Vec<Line>,
+    /// Where a time axis ends, in seconds: the run's length, so that every
+    /// time chart of a page spans the same run whatever its own data
+    /// covers. The axis still reaches past the last point.
+    pub x_end: Option<f64>,
 }
 
 impl LineChart {
@@ -104,9 +122,14 @@ fn draw_on(root: &Area<'_>, chart: &LineChart) -> DrawResult {
     match (chart.x, chart.y) {
         (XAxis::Time, YAxis::LogMillis) => {
             let y_ticks = log_ticks(&y);
-            plot(root, chart, x, y.log_scale().with_key_points(y_ticks))
+            plot(
+                root,
+                chart,
+                TimeAxis::new(x),
+                y.log_scale().with_key_points(y_ticks),
+            )
         }
-        (XAxis::Time, _) => plot(root, chart, x, y),
+        (XAxis::Time, _) => plot(root, chart, TimeAxis::new(x), y),
         (XAxis::Percentile, YAxis::LogMillis) => {
             let (x_ticks, y_ticks) = (percentile_ticks(&x), log_ticks(&y));
             let x = x.log_scale().with_key_points(x_ticks);
@@ -117,6 +140,65 @@ fn draw_on(root: &Area<'_>, chart: &LineChart) -> DrawResult {
             plot(root, chart, x.log_scale().with_key_points(x_ticks), y)
         }
     }
+}
+
+/// A linear axis of seconds whose ticks are [`time_ticks`]. plotters'
+/// own linear axis with chosen key points gives up its default label
+/// formatting, which the chart code needs to stay generic over axes.
+struct TimeAxis {
+    range: Range<f64>,
+    ticks: Vec<f64>,
+}
+
+impl TimeAxis {
+    fn new(range: Range<f64>) -> TimeAxis {
+        TimeAxis {
+            ticks: time_ticks(&range),
+            range,
+        }
+    }
+}
+
+impl Ranged for TimeAxis {
+    type FormatOption = DefaultFormatting;
+    type ValueType = f64;
+
+    fn map(&self, value: &f64, limit: (i32, i32)) -> i32 {
+        let span = self.range.end - self.range.start;
+        let pixels = limit.1 - limit.0;
+        if span <= 0.0 || pixels == 0 {
+            return limit.1;
+        }
+        let share = (value - self.range.start) / span;
+        limit.0 + (f64::from(pixels) * share + 1e-3).floor() as i32
+    }
+
+    fn key_points<Hint: KeyPointHint>(&self, _hint: Hint) -> Vec<f64> {
+        self.ticks.clone()
+    }
+
+    fn range(&self) -> Range<f64> {
+        self.range.clone()
+    }
+}
+
+/// Whole seconds at a round step (1, 2, 5, 10, 15, 30 s, minutes, hours)
+/// giving at most [`TIME_TICKS`] labels: plotters' own would fall on
+/// fractions of a second in a short run, which the clock labels round to
+/// repeated values.
+fn time_ticks(range: &Range<f64>) -> Vec<f64> {
+    const STEPS: [f64; 17] = [
+        1.0, 2.0, 5.0, 10.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 900.0, 1800.0, 3600.0, 7200.0,
+        10800.0, 21600.0, 43200.0,
+    ];
+    let span = (range.end - range.start).max(1.0);
+    let step = STEPS
+        .into_iter()
+        .find(|step| span / step <= TIME_TICKS as f64)
+        .unwrap_or(86_400.0 * (span / 86_400.0 / TIME_TICKS as f64).ceil());
+    let first = (range.start / step).ceil() as u64;
+    let last = (range.end / step).floor() as u64;
+    (first..=last).map(|k| k as f64 * step).collect()
 }
 
 /// 0 %, 50 %, then each further nine: 90 %, 99 %, 99.9 % and on.
@@ -166,7 +248,7 @@ where
         .light_line_style(WHITE)
         .bold_line_style(GRID)
         .axis_style(AXIS)
-        .label_style((FONT, 12).into_font().color(&AXIS))
+        .label_style((FONT, LABEL_SIZE).into_font().color(&AXIS))
         .x_labels(8)
         .y_labels(6)
         .x_label_formatter(&x_label)
@@ -174,13 +256,23 @@ where
         .draw()?;
 
     for line in chart.lines.iter().filter(|l| !l.points.is_empty()) {
-        let colour = line.colour;
-        ctx.draw_series(LineSeries::new(
-            line.points.iter().copied(),
-            colour.stroke_width(2),
-        ))?
-        .label(line.label.as_str())
-        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], colour.stroke_width(2)));
+        let (colour, width) = (line.colour, line.width);
+        let mut first = true;
+        for run in segments(&line.points, chart.x) {
+            // A second on its own would be a line of no length: a dot.
+            let dots = (run.len() == 1).then(|| Circle::new(run[0], 3, colour.filled()));
+            let drawn = if let Some(dot) = dots {
+                ctx.draw_series(std::iter::once(dot))?
+            } else {
+                let style = colour.stroke_width(width);
+                ctx.draw_series(LineSeries::new(run.iter().copied(), style))?
+            };
+            if std::mem::take(&mut first) {
+                drawn.label(line.label.as_str()).legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 16, y)], colour.stroke_width(width))
+                });
+            }
+        }
     }
 
     // A spectrum climbs to the right, leaving its lower right empty; time
@@ -193,14 +285,30 @@ where
         .position(corner)
         .background_style(WHITE.mix(0.85))
         .border_style(GRID)
-        .label_font((FONT, 12))
+        .label_font((FONT, LABEL_SIZE))
         .draw()
+}
+
+/// The stretches of a line to draw joined up. On a time axis a point is a
+/// second that had samples; a second without any is missing from the
+/// series, and joining across it would draw a trend nobody measured.
+fn segments(points: &[(f64, f64)], axis: XAxis) -> Vec<&[(f64, f64)]> {
+    if axis != XAxis::Time {
+        return vec![points];
+    }
+    points
+        .chunk_by(|a, b| b.0 - a.0 <= TIME_STEP + 1e-6)
+        .collect()
 }
 
 fn x_range(chart: &LineChart) -> Range<f64> {
     let (low, high) = bounds(chart, |p| p.0);
     match chart.x {
-        XAxis::Time => 0.0..(high + 1.0).max(1.0),
+        XAxis::Time => {
+            0.0..(high + TIME_STEP)
+                .max(chart.x_end.unwrap_or(0.0).ceil())
+                .max(1.0)
+        }
         XAxis::Percentile => 1.0..high.max(low.max(1.0) * 10.0),
     }
 }
@@ -321,6 +429,7 @@ mod tests {
             label: "p99".into(),
             colour: RED,
             points: vec![(1.0, 0.5), (10.0, 4.0), (100.0, 40.0)],
+            width: 2,
         };
         for x in [XAxis::Time, XAxis::Percentile] {
             for y in [YAxis::Millis, YAxis::LogMillis, YAxis::Count] {
@@ -329,6 +438,7 @@ mod tests {
                     x,
                     y,
                     lines: vec![line.clone()],
+                    x_end: None,
                 };
                 let svg = draw(&chart).unwrap();
                 assert!(svg.starts_with("<svg"), "{x:?} {y:?}");
@@ -339,14 +449,70 @@ mod tests {
     }
 
     #[test]
+    fn time_ticks_fall_on_whole_seconds_at_a_round_step() {
+        assert_eq!(time_ticks(&(0.0..2.0)), [0.0, 1.0, 2.0]);
+        assert_eq!(
+            time_ticks(&(0.0..14.0)),
+            [0.0, 2.0, 4.0, 6.0, 8.0, 10.0, 12.0, 14.0]
+        );
+        let hour = time_ticks(&(0.0..3600.0));
+        assert_eq!(hour.len(), 7, "{hour:?}");
+        assert_eq!(hour[1], 600.0);
+        let labels: Vec<String> = time_ticks(&(0.0..2.0)).iter().map(|t| clock(*t)).collect();
+        assert_eq!(labels, ["0:00", "0:01", "0:02"], "no label repeats");
+    }
+
+    #[test]
     fn a_chart_with_no_points_still_draws_its_axes() {
         let chart = LineChart {
             size: (HALF_WIDTH, HEIGHT),
             x: XAxis::Time,
             y: YAxis::LogMillis,
             lines: Vec::new(),
+            x_end: Some(10.0),
         };
         assert!(chart.is_empty());
         assert!(draw(&chart).unwrap().contains("<svg"));
+    }
+
+    #[test]
+    fn a_time_chart_spans_the_whole_run_and_breaks_at_seconds_without_samples() {
+        let points = vec![
+            (0.0, 1.0),
+            (1.0, 2.0),
+            (2.0, 1.0),
+            (5.0, 3.0),
+            (8.0, 2.0),
+            (9.0, 1.0),
+        ];
+        let chart = LineChart {
+            size: (HALF_WIDTH, HEIGHT),
+            x: XAxis::Time,
+            y: YAxis::Millis,
+            lines: vec![Line {
+                label: "p50".into(),
+                colour: BLUE,
+                points: points.clone(),
+                width: 2,
+            }],
+            x_end: Some(13.1),
+        };
+        assert_eq!(x_range(&chart), 0.0..14.0);
+        let runs: Vec<usize> = segments(&points, XAxis::Time)
+            .iter()
+            .map(|r| r.len())
+            .collect();
+        assert_eq!(runs, [3, 1, 2]);
+
+        // Two stretches and the legend's sample are blue strokes; the
+        // lone second is a blue dot.
+        let svg = draw(&chart).unwrap();
+        let strokes = svg.matches("stroke=\"#1F68B2\" stroke-width=\"2\"").count();
+        assert_eq!(strokes, 3, "{svg}");
+        assert_eq!(svg.matches("<circle").count(), 1, "{svg}");
+        assert_eq!(svg.matches("\np50\n").count(), 1, "one legend entry: {svg}");
+
+        let spectrum = segments(&points, XAxis::Percentile);
+        assert_eq!(spectrum.len(), 1, "a spectrum is one line");
     }
 }

@@ -19,6 +19,8 @@ pub struct LatencyData<'a> {
     pub series: BTreeMap<&'a str, Vec<TimePoint>>,
     /// The raw intervals, for whole-run spectra.
     pub intervals: &'a [IntervalHistogram],
+    /// The run's length in seconds: where every time axis ends.
+    pub run_s: f64,
 }
 
 /// Requests and errors per second beside active clients and chats. When
@@ -27,6 +29,7 @@ pub struct LatencyData<'a> {
 pub fn load_over_time(
     rows: &[ActivityRow],
     fallback_rps: Vec<(f64, f64)>,
+    run_s: f64,
 ) -> anyhow::Result<String> {
     let column = |pick: fn(&ActivityRow) -> Option<f64>| -> Vec<(f64, f64)> {
         rows.iter()
@@ -42,6 +45,7 @@ pub fn load_over_time(
     let chats = column(|r| r.active_chats);
 
     let rate = time_chart(
+        run_s,
         YAxis::Count,
         vec![
             line("requests/s", BLUE, requests),
@@ -49,6 +53,7 @@ pub fn load_over_time(
         ],
     );
     let active = time_chart(
+        run_s,
         YAxis::Count,
         vec![
             line("clients", GREEN, clients),
@@ -76,7 +81,8 @@ pub fn latency_cards(
     let mut html = String::new();
     for name in names {
         html.push_str(&format!("<h3>{}</h3>\n", escape(name)));
-        let over_time = percentiles_over_time(data.series.get(name).map_or(&[][..], Vec::as_slice));
+        let points = data.series.get(name).map_or(&[][..], Vec::as_slice);
+        let over_time = percentiles_over_time(points, data.run_s);
         let spectrum = spectrum_chart(name, data, with_service);
         let spectrum_note = if with_service {
             "response and service time"
@@ -91,9 +97,10 @@ pub fn latency_cards(
     Ok(html)
 }
 
-fn percentiles_over_time(points: &[TimePoint]) -> LineChart {
+fn percentiles_over_time(points: &[TimePoint], run_s: f64) -> LineChart {
     let pick = |f: fn(&TimePoint) -> f64| points.iter().map(|p| (p.second, f(p))).collect();
     time_chart(
+        run_s,
         YAxis::Millis,
         vec![
             line("p50", BLUE, pick(|p| p.p50)),
@@ -110,6 +117,10 @@ fn spectrum_chart(name: &str, data: &LatencyData<'_>, with_service: bool) -> Lin
     let label = if with_service { "response time" } else { name };
     let mut lines = vec![line(label, RED, spectrum_of(name))];
     if with_service {
+        // Service time is never above response time and often equal to
+        // it; drawn wider beneath, the response line shows as a red border
+        // rather than vanishing under the blue.
+        lines[0].width = 5;
         let service = spectrum_of(&format!("{name}{SERVICE_SUFFIX}"));
         lines.push(line("service time", BLUE, service));
     }
@@ -118,15 +129,17 @@ fn spectrum_chart(name: &str, data: &LatencyData<'_>, with_service: bool) -> Lin
         x: XAxis::Percentile,
         y: YAxis::LogMillis,
         lines,
+        x_end: None,
     }
 }
 
-fn time_chart(y: YAxis, lines: Vec<Line>) -> LineChart {
+fn time_chart(run_s: f64, y: YAxis, lines: Vec<Line>) -> LineChart {
     LineChart {
         size: (HALF_WIDTH, HEIGHT),
         x: XAxis::Time,
         y,
         lines,
+        x_end: Some(run_s),
     }
 }
 
@@ -135,6 +148,7 @@ fn line(label: &str, colour: plotters::style::RGBColor, points: Vec<(f64, f64)>)
         label: label.to_owned(),
         colour,
         points,
+        width: 2,
     }
 }
 

@@ -42,6 +42,8 @@ pre { background: var(--band); border: 1px solid var(--line); border-radius: 6px
 .note { color: var(--muted); }
 .warnings li { color: #8a5a00; }
 .verdict { font-weight: 700; }
+.banner { margin: 16px 0 0; padding: 10px 14px; border-radius: 8px; font-weight: 600;
+  background: #fbeaea; border: 1px solid var(--bad); color: var(--bad); }
 ";
 
 /// The whole document around `body`.

@@ -17,11 +17,15 @@ pub fn tiles(summary: &Summary) -> String {
     let error_class = if requests.errors > 0 { "bad" } else { "good" };
     let mut html = String::from("<div class=\"tiles\">\n");
 
+    let (class, label) = match summary.aborted {
+        Some(_) => ("bad", "duration (aborted)"),
+        None => ("", "duration"),
+    };
     tile(
         &mut html,
-        "",
+        class,
         &format!("{:.1} s", summary.duration_s),
-        "duration",
+        label,
     );
     tile(&mut html, "", &format!("{:.1}/s", requests.rps), "requests");
     let errors = format!("{:.2} %", requests.error_rate * 100.0);
@@ -214,7 +218,10 @@ pub fn threshold_table(summary: &Summary) -> String {
 /// The observed value, or why there is none.
 fn observed_text(threshold: &crate::report::summary::ThresholdResult) -> String {
     match (threshold.observed, &threshold.note) {
-        (Some(value), _) => format!("{value}"),
+        (Some(value), _) => {
+            let unit = crate::report::thresholds::observed_unit(threshold);
+            escape(format!("{value} {unit}").trim_end())
+        }
         (None, Some(note)) => escape(note),
         (None, None) => "no data".to_owned(),
     }

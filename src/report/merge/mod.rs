@@ -37,26 +37,31 @@ pub struct MergeOutcome {
 
 /// Runs `chatload merge`: merges, writes, prints the report.
 pub fn merge_command(args: MergeArgs) -> anyhow::Result<Verdict> {
-    let outcome = merge(&args.dirs, &args.out)?;
+    let outcome = merge(&args.dirs, &args.out, &args.thresholds)?;
     let mut stdout = std::io::stdout().lock();
     if args.json {
         report::print_json(&outcome.summary, &mut stdout)?;
     } else {
         report::print_table(&outcome.summary, &mut stdout)?;
+        report::thresholds::print_thresholds(&outcome.summary.thresholds, &mut stdout)?;
     }
     eprintln!("results: {}", outcome.dir.display());
     Ok(outcome.verdict)
 }
 
 /// Reads the shards in `dirs`, merges them and writes the merged results
-/// into `out`, which must not hold anything yet.
-pub fn merge(dirs: &[PathBuf], out: &Path) -> anyhow::Result<MergeOutcome> {
+/// into `out`, which must not hold anything yet. `thresholds` are
+/// command-line ones (`--threshold`), replacing the shards' on the same
+/// figure as they do for a run.
+pub fn merge(dirs: &[PathBuf], out: &Path, thresholds: &[String]) -> anyhow::Result<MergeOutcome> {
     refuse_existing(out)?;
+    // A misspelt threshold is refused before any shard is read.
+    report::thresholds::parse_all(&[], thresholds)?;
     let shards = dirs
         .iter()
         .map(|dir| read_shard(dir))
         .collect::<anyhow::Result<Vec<Shard>>>()?;
-    let (info, data, summary) = merge_shards(&shards)?;
+    let (info, data, summary) = merge_shards(&shards, thresholds)?;
 
     report::write_results(out, &info, &data, &summary)
         .with_context(|| format!("writing merged results to {}", out.display()))?;
@@ -71,10 +76,22 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> anyhow::Result<MergeOutcome> {
 
 /// Merges shards already read; the pure part of [`merge`]. Refuses shards
 /// of different runs and warns about missing segments, on stderr and in
-/// the summary's warnings.
-pub fn merge_shards(shards: &[Shard]) -> anyhow::Result<(RunInfo, RunData, Summary)> {
+/// the summary's warnings. The thresholds are the shards' scenario's with
+/// `cli` ones replacing those on the same figure.
+pub fn merge_shards(
+    shards: &[Shard],
+    cli: &[String],
+) -> anyhow::Result<(RunInfo, RunData, Summary)> {
     let (segments, mut warnings) = check::check(shards)?;
-    let (info, data, unknown_tags) = combine::combine(shards, label(&segments));
+    for shard in shards {
+        if let Some(aborted) = &shard.summary.aborted {
+            let dir = shard.dir.display();
+            warnings.push(format!("{dir} was {}", aborted.describe()));
+        }
+    }
+    let (mut info, data, unknown_tags) = combine::combine(shards, label(&segments));
+    let (scenario_toml, thresholds) = resolve_thresholds(shards, cli)?;
+    info.scenario_toml = scenario_toml;
     warnings.extend(unknown_tags);
     for warning in &warnings {
         tracing::warn!("{warning}");
@@ -83,19 +100,29 @@ pub fn merge_shards(shards: &[Shard]) -> anyhow::Result<(RunInfo, RunData, Summa
     let mut summary = report::summarize(&info, &data);
     summary.seed = shards.first().and_then(|s| s.summary.seed);
     summary.warnings.splice(0..0, warnings);
-    summary.thresholds = report::thresholds::evaluate(&scenario_thresholds(shards)?, &summary);
+    summary.thresholds = report::thresholds::evaluate(&thresholds, &summary);
     Ok((info, data, summary))
 }
 
-/// The thresholds of the shards' scenario (they all ran the same one, as
-/// the check before made sure), to judge the merged figures by.
-fn scenario_thresholds(shards: &[Shard]) -> anyhow::Result<Vec<report::thresholds::Threshold>> {
+/// The shards' scenario (they all ran the same one, as the check made
+/// sure) with the merge's command-line thresholds resolved into it, as
+/// the merged scenario.toml, and the thresholds to judge the merged
+/// figures by.
+fn resolve_thresholds(
+    shards: &[Shard],
+    cli: &[String],
+) -> anyhow::Result<(String, Vec<report::thresholds::Threshold>)> {
     let Some(first) = shards.first() else {
-        return Ok(Vec::new());
+        return Ok((String::new(), Vec::new()));
     };
-    let origin = first.dir.join("scenario.toml");
-    let scenario = crate::scenario::parse(&first.scenario_toml, &origin.display().to_string())?;
-    report::thresholds::parse_all(&scenario.thresholds, &[])
+    let mut scenario = check::read_scenario(first)?;
+    let thresholds = report::thresholds::parse_all(&scenario.thresholds, cli)?;
+    if cli.is_empty() {
+        // Nothing changed: keep the shard's file as it was written.
+        return Ok((first.scenario_toml.clone(), thresholds));
+    }
+    scenario.thresholds = report::thresholds::table_entries(&thresholds)?;
+    Ok((scenario.to_toml(), thresholds))
 }
 
 /// The exit verdict, as for a single run: failed when a threshold failed.

@@ -120,8 +120,10 @@ pub fn parse_timeline(text: &str) -> Result<Vec<TimelineRow>, String> {
             .position(|h| *h == name)
             .ok_or_else(|| format!("no `{name}` column in the header"))
     };
+    let time = crate::report::timeline::time_column(header.iter().copied())
+        .ok_or_else(|| "no `t_s` (or older `second`) column in the header".to_owned())?;
     let columns = [
-        column("second")?,
+        time,
         column("active_clients")?,
         column("active_chats")?,
         column("requests")?,
@@ -167,6 +169,14 @@ mod tests {
                 errors: 0
             }
         );
+    }
+
+    #[test]
+    fn a_timeline_written_before_t_s_reads_alike() {
+        let old = "second,active_clients,active_chats,requests,errors\n0,3,2,10,1\n";
+        let new = old.replacen("second", "t_s", 1);
+        assert_eq!(parse_timeline(old).unwrap(), parse_timeline(&new).unwrap());
+        assert_eq!(parse_timeline(&new).unwrap()[0].requests, 10);
     }
 
     #[test]

@@ -46,12 +46,14 @@ fn evaluate_one(threshold: &Threshold, summary: &Summary) -> ThresholdResult {
             name: threshold.name.clone(),
             passed: threshold.op.holds(value, threshold.limit.value),
             observed: Some(round(threshold.limit.unit.from_canonical(value))),
+            unit: threshold.limit.unit.name().to_owned(),
             note: None,
         },
         Observed::Missing(note) => ThresholdResult {
             name: threshold.name.clone(),
             passed: false,
             observed: None,
+            unit: threshold.limit.unit.name().to_owned(),
             note: Some(note),
         },
     }
@@ -189,6 +191,24 @@ mod tests {
             "{failed:?}"
         );
         assert!(result("queue_wait.p50 >= 299ms", &s).passed);
+    }
+
+    #[test]
+    fn each_result_names_the_unit_of_its_observed_value() {
+        let s = summary();
+        let units: Vec<String> = [
+            "request_chat.max < 8ms",
+            "request_chat.max < 0.005s",
+            "errors.rate < 1%",
+            "chats.failed_rate < 0.02",
+            "requests.rate > 1/s",
+            "dropped < 1",
+            "history.p99 < 1s",
+        ]
+        .iter()
+        .map(|text| result(text, &s).unit)
+        .collect();
+        assert_eq!(units, ["ms", "s", "%", "fraction", "/s", "count", "s"]);
     }
 
     #[test]

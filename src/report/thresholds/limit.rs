@@ -88,6 +88,17 @@ impl Unit {
         value / self.scale()
     }
 
+    /// The unit's name in summary.json: the suffix as written, with `min`
+    /// for minutes and `count` and `fraction` for the plain numbers.
+    pub fn name(self) -> &'static str {
+        match self {
+            Unit::Minutes => "min",
+            Unit::Fraction => "fraction",
+            Unit::Plain => "count",
+            unit => unit.suffix(),
+        }
+    }
+
     /// The suffix printed after a value in this unit.
     pub fn suffix(self) -> &'static str {
         match self {

@@ -23,7 +23,7 @@ pub use abort::{AbortOnFail, parse_delay};
 pub use evaluate::{evaluate, verdict};
 pub use limit::{Limit, Op, Unit};
 pub use metric::{Metric, Quantity, Statistic};
-pub use print::print_thresholds;
+pub use print::{observed_unit, print_thresholds};
 
 use crate::exit::usage;
 use crate::scenario::suggest;
@@ -93,6 +93,32 @@ pub fn parse_all(scenario: &[(String, String)], cli: &[String]) -> anyhow::Resul
     from_file.retain(|t| !from_cli.iter().any(|c| c.watches_same(t)));
     from_file.extend(from_cli);
     Ok(from_file)
+}
+
+/// The thresholds as a scenario's `[thresholds]` table holds them, name
+/// and condition, so that the scenario stored beside the results carries
+/// the command line's thresholds too and a merge judges by the same ones.
+/// A table holds one condition per name: two on one name are a usage
+/// error, since the stored scenario could not say both.
+pub fn table_entries(thresholds: &[Threshold]) -> anyhow::Result<Vec<(String, String)>> {
+    let mut entries: Vec<(String, String)> = Vec::with_capacity(thresholds.len());
+    for threshold in thresholds {
+        let at = threshold
+            .name
+            .find(['<', '>'])
+            .unwrap_or(threshold.name.len());
+        let (key, condition) = threshold.name.split_at(at);
+        let key = key.trim();
+        if let Some((_, earlier)) = entries.iter().find(|(k, _)| k == key) {
+            return Err(usage(format!(
+                "threshold \"{key}\" is given twice (\"{earlier}\" and \"{}\"); keep one \
+                 condition per name",
+                condition.trim()
+            )));
+        }
+        entries.push((key.to_owned(), condition.trim().to_owned()));
+    }
+    Ok(entries)
 }
 
 /// What `chatload run` needs, checked before the run starts: the
@@ -346,6 +372,38 @@ mod tests {
             "{err}"
         );
         assert!(for_run(&file, &[], None).unwrap().1.is_none());
+    }
+
+    #[test]
+    fn resolved_thresholds_go_back_into_a_scenario_table() {
+        let file = [
+            ("request_chat.p99".to_owned(), "< 800ms".to_owned()),
+            ("errors.rate".to_owned(), "< 1%".to_owned()),
+        ];
+        let cli = [
+            "request_chat.p99<=300ms".to_owned(),
+            "dropped < 1".to_owned(),
+        ];
+        let entries = table_entries(&parse_all(&file, &cli).unwrap()).unwrap();
+        let pairs: Vec<(&str, &str)> = entries
+            .iter()
+            .map(|(k, c)| (k.as_str(), c.as_str()))
+            .collect();
+        assert_eq!(
+            pairs,
+            [
+                ("errors.rate", "< 1%"),
+                ("request_chat.p99", "<= 300ms"),
+                ("dropped", "< 1")
+            ]
+        );
+
+        let range = [
+            "queue_wait.p99 > 1ms".to_owned(),
+            "queue_wait.p99 < 9s".to_owned(),
+        ];
+        let err = table_entries(&parse_all(&[], &range).unwrap()).unwrap_err();
+        assert!(is_usage(&err) && err.to_string().contains("twice"), "{err}");
     }
 
     #[test]

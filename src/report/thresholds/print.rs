@@ -33,9 +33,21 @@ pub fn print_thresholds(results: &[ThresholdResult], out: &mut dyn Write) -> io:
 
 fn observed(result: &ThresholdResult) -> String {
     match (result.observed, &result.note) {
-        (Some(value), _) => format!("observed {value}{}", unit_of(&result.name)),
+        (Some(value), _) => format!("observed {value}{}", observed_unit(result)),
         (None, Some(note)) => format!("not observed: {note}"),
         (None, None) => "not observed".to_owned(),
+    }
+}
+
+/// The suffix to print after the observed value: `ms`, `%`, `/s`, or
+/// nothing for a count or fraction. From the recorded unit, or for a
+/// summary written before units were recorded, from the threshold's name.
+pub fn observed_unit(result: &ThresholdResult) -> &str {
+    match result.unit.as_str() {
+        "" => unit_of(&result.name),
+        "count" | "fraction" => "",
+        "min" => "m",
+        unit => unit,
     }
 }
 
@@ -55,6 +67,7 @@ mod tests {
             name: name.to_owned(),
             passed,
             observed,
+            unit: String::new(),
             note: observed
                 .is_none()
                 .then(|| "history was never called".to_owned()),
