@@ -616,6 +616,17 @@ async fn send_events_answers_by_version_and_refuses_bad_bodies() {
             (StatusCode::OK, &b"{\"events\":[]}"[..])
         );
 
+        let documented = json!([
+            {"event": "chat_session_location", "msg_id": "5", "latitude": 37.77,
+             "longitude": -122.41},
+            {"event": "chat_session_signaling", "msg_id": "6", "destination_party_id": "p",
+             "data": {"type": "END_CALL"}},
+            {"event": "chat_session_secure_form_cancel", "form_request_id": "3"},
+            {"event": "chat_session_cobrowsing_ended"}
+        ]);
+        let accepted = mock.events(&me, &chat, documented).await;
+        assert_eq!(accepted.status, StatusCode::OK, "{:?}", accepted.body);
+
         let receipt = json!([{"event": "chat_session_message_read", "ref_msg_id": "1"}]);
         let v2_only = mock.events(&me, &chat, receipt).await;
         assert_eq!(

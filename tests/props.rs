@@ -13,7 +13,7 @@ use serde_json::{Map, Value};
 const CASES: u32 = 256;
 
 /// Server event names the protocol model knows.
-const SERVER_EVENTS: [&str; 14] = [
+const SERVER_EVENTS: [&str; 20] = [
     "chat_session_status",
     "chat_session_ended",
     "chat_session_party_joined",
@@ -24,24 +24,37 @@ const SERVER_EVENTS: [&str; 14] = [
     "chat_session_typing",
     "chat_session_not_typing",
     "chat_session_form_show",
+    "chat_session_secure_form_show",
+    "chat_session_secure_form_cancel",
     "chat_session_timeout_warning",
     "chat_session_inactivity_timeout",
     "chat_session_file",
+    "chat_session_signaling",
+    "chat_session_location",
+    "chat_session_cobrowsing_requested",
+    "chat_session_info",
     "chat_session_case_set",
 ];
 
 /// Client event names the protocol model gives a variant of their own.
-const CLIENT_EVENTS: [&str; 10] = [
+const CLIENT_EVENTS: [&str; 17] = [
     "chat_session_message",
     "chat_session_message_delivered",
     "chat_session_message_read",
     "chat_session_typing",
     "chat_session_not_typing",
     "chat_session_form_data",
+    "chat_session_secure_form_data",
+    "chat_session_secure_form_cancel",
     "chat_session_end",
     "chat_session_disconnect",
     "chat_session_file",
     "chat_session_navigation",
+    "chat_session_signaling",
+    "chat_session_location",
+    "chat_session_cobrowsing_rejected",
+    "chat_session_cobrowsing_started",
+    "chat_session_cobrowsing_ended",
 ];
 
 /// Field names the events use, mixed with made-up ones, so that generated

@@ -188,6 +188,26 @@ pub enum ServerEvent {
         #[serde(default)]
         timestamp: Timestamp,
     },
+    /// The scenario asks for a secure (for example payment) form.
+    #[serde(rename = "chat_session_secure_form_show")]
+    SecureFormShow {
+        /// Echoed back in the answer or the cancellation.
+        #[serde(deserialize_with = "string_or_number")]
+        form_request_id: String,
+        /// Which secure form.
+        #[serde(default, deserialize_with = "string_or_number")]
+        form_id: String,
+        /// When.
+        #[serde(default)]
+        timestamp: Timestamp,
+    },
+    /// The server withdrew a secure form.
+    #[serde(rename = "chat_session_secure_form_cancel")]
+    SecureFormCancel {
+        /// From the `chat_session_secure_form_show` withdrawn.
+        #[serde(deserialize_with = "string_or_number")]
+        form_request_id: String,
+    },
     /// The customer was idle: a warning first.
     #[serde(rename = "chat_session_timeout_warning")]
     TimeoutWarning {
@@ -229,6 +249,59 @@ pub enum ServerEvent {
         #[serde(default)]
         timestamp: Timestamp,
     },
+    /// A WebRTC signaling envelope from an agent (API.md §4.4).
+    #[serde(rename = "chat_session_signaling")]
+    Signaling {
+        /// Sender: real servers send it, the docs leave it out.
+        #[serde(default)]
+        party_id: String,
+        /// Message id.
+        #[serde(default, deserialize_with = "string_or_number")]
+        msg_id: String,
+        /// The payload; a load test never looks inside it.
+        #[serde(default)]
+        data: Value,
+        /// When.
+        #[serde(default)]
+        timestamp: Timestamp,
+    },
+    /// A position shared by an agent.
+    #[serde(rename = "chat_session_location")]
+    Location {
+        /// Sender, which the SDKs read though the docs leave it out.
+        #[serde(default)]
+        party_id: String,
+        /// Message id.
+        #[serde(default, deserialize_with = "string_or_number")]
+        msg_id: String,
+        /// Latitude as text: the docs quote it, the web widget does not.
+        #[serde(deserialize_with = "string_or_number")]
+        latitude: String,
+        /// Longitude, in the same form as `latitude`.
+        #[serde(deserialize_with = "string_or_number")]
+        longitude: String,
+        /// A map link, when given.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        url: Option<String>,
+        /// When.
+        #[serde(default)]
+        timestamp: Timestamp,
+    },
+    /// An agent asks to start co-browsing.
+    #[serde(rename = "chat_session_cobrowsing_requested")]
+    CobrowsingRequested {
+        /// Message id.
+        #[serde(default, deserialize_with = "string_or_number")]
+        msg_id: String,
+    },
+    /// The name of the service, sent by real servers though undocumented;
+    /// the web widget shows it.
+    #[serde(rename = "chat_session_info")]
+    Info {
+        /// The service's display name.
+        #[serde(default)]
+        service_name: String,
+    },
     /// A CRM case was attached (v2).
     #[serde(rename = "chat_session_case_set")]
     CaseSet {
@@ -239,8 +312,8 @@ pub enum ServerEvent {
         #[serde(default)]
         timestamp: Timestamp,
     },
-    /// Anything else, kept whole: signaling, location, forms we do not model,
-    /// undocumented types such as `chat_session_info`.
+    /// Anything else, kept whole: types nobody documented, and known types
+    /// whose fields do not fit.
     #[serde(untagged)]
     Unknown(Value),
 }
@@ -259,9 +332,15 @@ impl ServerEvent {
             ServerEvent::Typing { .. } => "chat_session_typing",
             ServerEvent::NotTyping { .. } => "chat_session_not_typing",
             ServerEvent::FormShow { .. } => "chat_session_form_show",
+            ServerEvent::SecureFormShow { .. } => "chat_session_secure_form_show",
+            ServerEvent::SecureFormCancel { .. } => "chat_session_secure_form_cancel",
             ServerEvent::TimeoutWarning { .. } => "chat_session_timeout_warning",
             ServerEvent::InactivityTimeout { .. } => "chat_session_inactivity_timeout",
             ServerEvent::File { .. } => "chat_session_file",
+            ServerEvent::Signaling { .. } => "chat_session_signaling",
+            ServerEvent::Location { .. } => "chat_session_location",
+            ServerEvent::CobrowsingRequested { .. } => "chat_session_cobrowsing_requested",
+            ServerEvent::Info { .. } => "chat_session_info",
             ServerEvent::CaseSet { .. } => "chat_session_case_set",
             ServerEvent::Unknown(raw) => raw.get("event").and_then(Value::as_str).unwrap_or(""),
         }
@@ -337,6 +416,29 @@ pub enum ClientEvent {
         #[serde(default)]
         data: Value,
     },
+    /// The answer to a secure form.
+    #[serde(rename = "chat_session_secure_form_data")]
+    SecureFormData {
+        /// From the `chat_session_secure_form_show` being answered.
+        #[serde(deserialize_with = "string_or_number")]
+        form_request_id: String,
+        /// The form's name.
+        #[serde(default)]
+        form_name: String,
+        /// The answers.
+        #[serde(default)]
+        data: Value,
+    },
+    /// The customer cancelled a secure form.
+    #[serde(rename = "chat_session_secure_form_cancel")]
+    SecureFormCancel {
+        /// From the `chat_session_secure_form_show` cancelled.
+        #[serde(deserialize_with = "string_or_number")]
+        form_request_id: String,
+        /// The form's name, as the web widget sends it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        form_name: Option<String>,
+    },
     /// The customer ends the chat.
     #[serde(rename = "chat_session_end")]
     End {},
@@ -371,23 +473,56 @@ pub enum ClientEvent {
         #[serde(default)]
         title: String,
     },
-    /// Events this model passes through without looking inside:
-    /// signaling, location, secure forms, co-browsing. Also anything
-    /// unknown, which the mock rejects with 400.
+    /// A WebRTC signaling envelope towards an agent (API.md §4.4).
+    #[serde(rename = "chat_session_signaling")]
+    Signaling {
+        /// Message id.
+        #[serde(default, deserialize_with = "string_or_number")]
+        msg_id: String,
+        /// The agent party it is meant for.
+        #[serde(default)]
+        destination_party_id: String,
+        /// The payload; a load test never looks inside it.
+        #[serde(default)]
+        data: Value,
+    },
+    /// The customer shares a position.
+    #[serde(rename = "chat_session_location")]
+    Location {
+        /// Message id.
+        #[serde(default, deserialize_with = "string_or_number")]
+        msg_id: String,
+        /// Latitude as text: the docs quote it, the web widget does not.
+        #[serde(deserialize_with = "string_or_number")]
+        latitude: String,
+        /// Longitude, in the same form as `latitude`.
+        #[serde(deserialize_with = "string_or_number")]
+        longitude: String,
+        /// A map link, when given.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        url: Option<String>,
+    },
+    /// The customer declined co-browsing.
+    #[serde(rename = "chat_session_cobrowsing_rejected")]
+    CobrowsingRejected {},
+    /// The customer accepted and started co-browsing.
+    #[serde(rename = "chat_session_cobrowsing_started")]
+    CobrowsingStarted {
+        /// The co-browsing product.
+        #[serde(default)]
+        provider_type: String,
+        /// Where the agent joins the session.
+        #[serde(default)]
+        cobrowsing_url: String,
+    },
+    /// Co-browsing finished.
+    #[serde(rename = "chat_session_cobrowsing_ended")]
+    CobrowsingEnded {},
+    /// Anything unknown, and known types whose fields do not fit, kept
+    /// whole; the mock rejects them with 400.
     #[serde(untagged)]
     Other(Value),
 }
-
-/// Client event names that are valid but carried as [`ClientEvent::Other`].
-pub const PASSTHROUGH_CLIENT_EVENTS: [&str; 7] = [
-    "chat_session_secure_form_data",
-    "chat_session_secure_form_cancel",
-    "chat_session_signaling",
-    "chat_session_location",
-    "chat_session_cobrowsing_rejected",
-    "chat_session_cobrowsing_started",
-    "chat_session_cobrowsing_ended",
-];
 
 impl ClientEvent {
     /// The `event` name.
@@ -399,21 +534,25 @@ impl ClientEvent {
             ClientEvent::Typing { .. } => "chat_session_typing",
             ClientEvent::NotTyping {} => "chat_session_not_typing",
             ClientEvent::FormData { .. } => "chat_session_form_data",
+            ClientEvent::SecureFormData { .. } => "chat_session_secure_form_data",
+            ClientEvent::SecureFormCancel { .. } => "chat_session_secure_form_cancel",
             ClientEvent::End {} => "chat_session_end",
             ClientEvent::Disconnect {} => "chat_session_disconnect",
             ClientEvent::File { .. } => "chat_session_file",
             ClientEvent::Navigation { .. } => "chat_session_navigation",
+            ClientEvent::Signaling { .. } => "chat_session_signaling",
+            ClientEvent::Location { .. } => "chat_session_location",
+            ClientEvent::CobrowsingRejected {} => "chat_session_cobrowsing_rejected",
+            ClientEvent::CobrowsingStarted { .. } => "chat_session_cobrowsing_started",
+            ClientEvent::CobrowsingEnded {} => "chat_session_cobrowsing_ended",
             ClientEvent::Other(raw) => raw.get("event").and_then(Value::as_str).unwrap_or(""),
         }
     }
 
-    /// True if and only if this is a documented client event: modelled, or
-    /// one of [`PASSTHROUGH_CLIENT_EVENTS`].
+    /// True if and only if this is a documented client event with fields
+    /// that fit it.
     pub fn is_known(&self) -> bool {
-        match self {
-            ClientEvent::Other(_) => PASSTHROUGH_CLIENT_EVENTS.contains(&self.name()),
-            _ => true,
-        }
+        !matches!(self, ClientEvent::Other(_))
     }
 
     /// True if and only if the event is valid only on v2.
@@ -459,7 +598,12 @@ mod tests {
                 "chat_session_info"
             ]
         );
-        assert!(matches!(body.events[6], ServerEvent::Unknown(_)));
+        assert_eq!(
+            body.events[6],
+            ServerEvent::Info {
+                service_name: "Support".into()
+            }
+        );
         match &body.events[4] {
             ServerEvent::Message {
                 msg_id, timestamp, ..
@@ -584,21 +728,155 @@ mod tests {
         assert_eq!(back, body);
     }
 
+    /// The examples of API.md §4.2, and the rows of its tables that have none.
+    const CLIENT_EXAMPLES: [&str; 7] = [
+        r#"{"event":"chat_session_secure_form_data","form_request_id":"3","form_name":"pay",
+           "data":{"card":"4111"}}"#,
+        r#"{"event":"chat_session_secure_form_cancel","form_request_id":3,"form_name":"pay"}"#,
+        r#"{"event":"chat_session_signaling","msg_id":"9","destination_party_id":"FA71",
+           "data":{"type":"ICE_CANDIDATE","sdpMid":"0","sdpMLineIndex":"0","candidate":"c:1"}}"#,
+        r#"{"event":"chat_session_location","msg_id":"5","latitude":"37.77",
+           "longitude":"-122.41","url":"https://maps.example/x"}"#,
+        r#"{"event":"chat_session_cobrowsing_rejected"}"#,
+        r#"{"event":"chat_session_cobrowsing_started","provider_type":"surfly",
+           "cobrowsing_url":"https://cobrowse.example/s/1"}"#,
+        r#"{"event":"chat_session_cobrowsing_ended"}"#,
+    ];
+
     #[test]
-    fn unknown_and_passthrough_client_events_are_kept() {
-        let signaling: ClientEvent = serde_json::from_value(json!({
-            "event": "chat_session_signaling", "msg_id": "9", "destination_party_id": "p",
-            "data": {"type": "END_CALL"}
+    fn documented_client_events_get_their_own_variants() {
+        for text in CLIENT_EXAMPLES {
+            let event: ClientEvent = serde_json::from_str(text).unwrap();
+            assert!(event.is_known(), "{text}");
+            assert!(!matches!(event, ClientEvent::Other(_)), "{text}");
+            let raw: Value = serde_json::from_str(text).unwrap();
+            assert_eq!(Some(event.name()), raw["event"].as_str());
+        }
+
+        let signaling: ClientEvent = serde_json::from_str(CLIENT_EXAMPLES[2]).unwrap();
+        let ClientEvent::Signaling {
+            destination_party_id,
+            data,
+            ..
+        } = signaling
+        else {
+            panic!("not signaling: {signaling:?}")
+        };
+        assert_eq!(destination_party_id, "FA71");
+        assert_eq!(data["type"], "ICE_CANDIDATE");
+
+        let cancel: ClientEvent = serde_json::from_str(CLIENT_EXAMPLES[1]).unwrap();
+        assert_eq!(
+            cancel,
+            ClientEvent::SecureFormCancel {
+                form_request_id: "3".into(),
+                form_name: Some("pay".into())
+            }
+        );
+    }
+
+    #[test]
+    fn locations_take_quoted_and_bare_coordinates() {
+        let quoted: ClientEvent = serde_json::from_str(CLIENT_EXAMPLES[3]).unwrap();
+        let bare: ClientEvent = serde_json::from_value(json!({
+            "event": "chat_session_location", "msg_id": 5, "latitude": 37.77,
+            "longitude": -122.41, "url": "https://maps.example/x"
         }))
         .unwrap();
-        assert!(signaling.is_known());
-        assert_eq!(signaling.name(), "chat_session_signaling");
+        assert_eq!(bare, quoted);
+        let ClientEvent::Location {
+            latitude,
+            longitude,
+            ..
+        } = bare
+        else {
+            panic!("not a location: {bare:?}")
+        };
+        assert_eq!(
+            (latitude.as_str(), longitude.as_str()),
+            ("37.77", "-122.41")
+        );
+    }
 
+    #[test]
+    fn new_client_events_round_trip() {
+        let events: Vec<ClientEvent> = CLIENT_EXAMPLES
+            .iter()
+            .map(|text| serde_json::from_str(text).unwrap())
+            .collect();
+        let body = EventsBody { events };
+        let text = serde_json::to_string(&body).unwrap();
+        let back: EventsBody<ClientEvent> = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, body);
+    }
+
+    #[test]
+    fn documented_server_events_get_their_own_variants() {
+        let events: EventsBody<ServerEvent> = serde_json::from_value(json!({"events": [
+            {"event": "chat_session_secure_form_show", "form_request_id": "8",
+             "form_id": "payment", "timestamp": "1614739612"},
+            {"event": "chat_session_secure_form_cancel", "form_request_id": 8},
+            {"event": "chat_session_signaling", "party_id": "FA71", "msg_id": "10",
+             "data": {"type": "OFFER_CALL", "offerVideo": "false", "sdp": "v=0"},
+             "timestamp": "1614739613"},
+            {"event": "chat_session_location", "party_id": "FA71", "msg_id": "11",
+             "latitude": 37.77, "longitude": "-122.41", "timestamp": 1614739614000u64},
+            {"event": "chat_session_cobrowsing_requested", "msg_id": "12"},
+            {"event": "chat_session_info", "service_name": "Support"}
+        ]}))
+        .unwrap();
+        let names: Vec<&str> = events.events.iter().map(ServerEvent::name).collect();
+        assert_eq!(
+            names,
+            [
+                "chat_session_secure_form_show",
+                "chat_session_secure_form_cancel",
+                "chat_session_signaling",
+                "chat_session_location",
+                "chat_session_cobrowsing_requested",
+                "chat_session_info"
+            ]
+        );
+        for event in &events.events {
+            assert!(!matches!(event, ServerEvent::Unknown(_)), "{event:?}");
+        }
+        assert_eq!(
+            events.events[3],
+            ServerEvent::Location {
+                party_id: "FA71".into(),
+                msg_id: "11".into(),
+                latitude: "37.77".into(),
+                longitude: "-122.41".into(),
+                url: None,
+                timestamp: Timestamp {
+                    millis: 1_614_739_614_000
+                },
+            }
+        );
+        let ServerEvent::Signaling { data, .. } = &events.events[2] else {
+            panic!("not signaling: {:?}", events.events[2])
+        };
+        assert_eq!(data["sdp"], "v=0");
+
+        let text = serde_json::to_string(&events).unwrap();
+        let back: EventsBody<ServerEvent> = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, events);
+    }
+
+    #[test]
+    fn unknown_and_misfitting_events_are_kept_raw() {
         let bogus: ClientEvent =
             serde_json::from_value(json!({"event": "chat_session_dance"})).unwrap();
         assert!(!bogus.is_known());
         let no_tag: ClientEvent = serde_json::from_value(json!({"msg": "x"})).unwrap();
         assert!(!no_tag.is_known());
+
+        let nowhere = json!({"event": "chat_session_location", "latitude": "1"});
+        let client: ClientEvent = serde_json::from_value(nowhere.clone()).unwrap();
+        assert_eq!(client, ClientEvent::Other(nowhere.clone()));
+        assert_eq!(client.name(), "chat_session_location");
+        let server: ServerEvent = serde_json::from_value(nowhere.clone()).unwrap();
+        assert_eq!(server, ServerEvent::Unknown(nowhere));
     }
 
     #[test]

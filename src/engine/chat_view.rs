@@ -197,7 +197,7 @@ mod tests {
     #[test]
     fn unknown_events_are_reported_and_ending_events_end() {
         let view = ChatView::new("c".into());
-        let raw = serde_json::json!({"event": "chat_session_info"});
+        let raw = serde_json::json!({"event": "chat_session_dance"});
         assert!(!view.apply(&ServerEvent::Unknown(raw), Instant::now(), false));
         assert!(view.apply(&ServerEvent::Ended {}, Instant::now(), false));
         assert_eq!(view.ended.get(), Some(ServerEnd::Event));

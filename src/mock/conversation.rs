@@ -1,7 +1,8 @@
 //! The customer's events and the agent's answers.
 //!
-//! Every client event goes into the chat's log in the form History gives it
-//! back (the customer's party id is the chat id). A customer message makes
+//! Every client event but signaling goes into the chat's log in the form
+//! History gives it back (the customer's party id is the chat id);
+//! signaling is not kept in history, as API.md §4.2 says. A customer message makes
 //! the agent type at once and answer after the reply delay, with delivered
 //! and read receipts on v2 chats; `chat_session_end` ends the chat.
 //!
@@ -55,6 +56,7 @@ fn event_cost(event: &ClientEvent, version: ApiVersion) -> usize {
             let at_once = if version.is_v2() { 2 } else { 1 };
             1 + at_once + answer_events(version)
         }
+        ClientEvent::Signaling { .. } => 0,
         _ => 1,
     }
 }
@@ -120,7 +122,9 @@ impl Center {
             ClientEvent::Message { msg_id, .. } => Some(msg_id.clone()),
             _ => None,
         };
-        inner.push_client(history_form(event, &chat.id, now));
+        if let Some(entry) = history_form(event, &chat.id, now) {
+            inner.push_client(entry);
+        }
 
         let Some(msg_id) = message_id else {
             return false;
@@ -188,10 +192,11 @@ impl Center {
 }
 
 /// A client event as History shows it: sent by the party whose id is the
-/// chat id, with the time it arrived.
-fn history_form(event: ClientEvent, chat_id: &str, timestamp: Timestamp) -> ServerEvent {
+/// chat id, with the time it arrived. None for signaling, which History
+/// leaves out.
+fn history_form(event: ClientEvent, chat_id: &str, timestamp: Timestamp) -> Option<ServerEvent> {
     let party_id = chat_id.to_owned();
-    match event {
+    let entry = match event {
         ClientEvent::Message {
             msg_id,
             msg,
@@ -235,8 +240,25 @@ fn history_form(event: ClientEvent, chat_id: &str, timestamp: Timestamp) -> Serv
             file_name,
             timestamp,
         },
+        ClientEvent::Location {
+            msg_id,
+            latitude,
+            longitude,
+            url,
+        } => ServerEvent::Location {
+            party_id,
+            msg_id,
+            latitude,
+            longitude,
+            url,
+            timestamp,
+        },
+        ClientEvent::Signaling { .. } => return None,
+        // No server event has these fields and a sender, so History keeps
+        // the customer's own JSON with both added.
         other => ServerEvent::Unknown(stamped(other, party_id, timestamp)),
-    }
+    };
+    Some(entry)
 }
 
 /// The event's own JSON with the sender and time added.
@@ -421,17 +443,68 @@ mod tests {
     }
 
     #[test]
-    fn passthrough_events_keep_their_fields_and_gain_a_sender() {
-        let raw = serde_json::json!({"event": "chat_session_location", "latitude": "1"});
+    fn events_without_a_server_form_keep_their_fields_and_gain_a_sender() {
+        let raw = serde_json::json!({
+            "event": "chat_session_secure_form_data", "form_request_id": 4,
+            "form_name": "pay", "data": {"card": "x"}
+        });
         let event: ClientEvent = serde_json::from_value(raw).unwrap();
         let stored = history_form(event, "chat-1", Timestamp { millis: 5_000 });
-        let ServerEvent::Unknown(value) = stored else {
+        let Some(ServerEvent::Unknown(value)) = stored else {
             panic!("modelled: {stored:?}")
         };
-        assert_eq!(value["latitude"], "1");
+        assert_eq!(
+            (
+                value["form_request_id"].as_str(),
+                value["data"]["card"].as_str()
+            ),
+            (Some("4"), Some("x"))
+        );
         assert_eq!(
             (value["party_id"].as_str(), value["timestamp"].as_str()),
             (Some("chat-1"), Some("5"))
+        );
+    }
+
+    #[test]
+    fn a_location_is_logged_as_the_chat_ids_location() {
+        let raw = serde_json::json!({
+            "event": "chat_session_location", "msg_id": "5", "latitude": 37.77,
+            "longitude": "-122.41"
+        });
+        let event: ClientEvent = serde_json::from_value(raw).unwrap();
+        let stored = history_form(event, "chat-1", Timestamp { millis: 5_000 });
+        let Some(ServerEvent::Location {
+            party_id, latitude, ..
+        }) = stored
+        else {
+            panic!("not a location: {stored:?}")
+        };
+        assert_eq!((party_id.as_str(), latitude.as_str()), ("chat-1", "37.77"));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn signaling_is_accepted_but_not_kept_in_history() {
+        let center = Center::new(MockConfig::default());
+        let key = ClientKey::new("t", "a", "c");
+        let chat = center
+            .request_chat(&key, ApiVersion::V1, None)
+            .unwrap()
+            .chat;
+        let before = chat.lock().log_len();
+        let signaling = ClientEvent::Signaling {
+            msg_id: "9".into(),
+            destination_party_id: "p".into(),
+            data: serde_json::json!({"type": "END_CALL"}),
+        };
+        let rejected = ClientEvent::CobrowsingRejected {};
+        center
+            .customer_events(&chat, vec![signaling, rejected])
+            .unwrap();
+        assert_eq!(chat.lock().log_len(), before + 1);
+        assert_eq!(
+            names(&chat).last().map(String::as_str),
+            Some("chat_session_cobrowsing_rejected")
         );
     }
 }
