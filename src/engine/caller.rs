@@ -42,9 +42,6 @@ pub struct WorkerCtx {
     pub phase: watch::Receiver<Phase>,
     /// Think times, lengths and counts are drawn from here.
     pub rng: RefCell<SmallRng>,
-    /// Callers free for the next probe arrival of the open model, which
-    /// sends one request and needs no identity of its own.
-    pub idle_callers: RefCell<Vec<Caller>>,
     /// The probe method's path, when the scenario is a probe, made once.
     pub probe_path: Option<(Endpoint, String)>,
 }

@@ -45,30 +45,6 @@ pub fn spawn_client(ctx: &Rc<WorkerCtx>, first: Instant, lifetime: Lifetime) {
     tokio::task::spawn_local(run_client(active, first, lifetime));
 }
 
-/// Sends one probe request at `at` for an arrival of the open model. The
-/// request is the whole client, so its caller comes from the worker's idle
-/// ones and goes back after: at tens of thousands of arrivals a second,
-/// making a fresh identity for each would cost more than the request.
-pub fn spawn_probe(ctx: &Rc<WorkerCtx>, at: Instant) {
-    let Some((endpoint, _)) = &ctx.probe_path else {
-        return;
-    };
-    let endpoint = *endpoint;
-    let active = Active::new(ctx.clone());
-    let reused = ctx.idle_callers.borrow_mut().pop();
-    let caller = reused.unwrap_or_else(|| Caller::new(ctx.clone()));
-    tokio::task::spawn_local(async move {
-        let path = caller
-            .ctx
-            .probe_path
-            .as_ref()
-            .map_or("", |(_, p)| p.as_str());
-        caller.call(endpoint, at, path, Body::empty()).await;
-        active.0.idle_callers.borrow_mut().push(caller);
-        drop(active);
-    });
-}
-
 /// Holds a client's place in the worker's active count until dropped,
 /// whether the client ends normally or is dropped with its worker.
 struct Active(Rc<WorkerCtx>);

@@ -15,6 +15,7 @@ mod harvest;
 mod pacer;
 mod panics;
 mod poll;
+mod probers;
 pub mod segment;
 mod target;
 pub mod worker;

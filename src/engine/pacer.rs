@@ -4,19 +4,22 @@
 //! an arrival slept for with it starts up to two milliseconds late, and
 //! that lag lands in every response time. On Linux the pacer arms a
 //! `timerfd`, which the kernel fires to the microsecond and which the
-//! worker's event loop watches like any socket; the last few microseconds
-//! before an arrival it yields to the worker's other tasks instead, since
-//! arming a timer costs more than they do. Where no `timerfd` can be had,
-//! it falls back to tokio's timer.
+//! worker's event loop watches like any socket. It never sleeps less than
+//! [`MIN_SLEEP`], so dense arrivals share wake-ups. Where no `timerfd` can
+//! be had, it falls back to tokio's timer.
 
 use std::time::Duration;
 
 use tokio::time::Instant;
 
-/// Below this the pacer does not arm its timer: it yields until the time
-/// has come. A yield lets the runtime poll its sockets, so responses are
-/// still handled meanwhile.
-const YIELD_BELOW: Duration = Duration::from_micros(50);
+/// The shortest sleep the pacer takes. An arrival due sooner waits this
+/// long, up to half a millisecond late, so that at high rates one wake
+/// releases every arrival that fell due meanwhile instead of costing a
+/// timer and a wake-up each: that cost, not the lag, would then limit the
+/// rate a worker can keep. Measured with the overhead benchmark: at 200 us
+/// a worker spent about a tenth more of its core per request than at
+/// 500 us, for no better p99.
+const MIN_SLEEP: Duration = Duration::from_micros(500);
 
 /// A worker's precise timer for its arrivals.
 pub struct Pacer {
@@ -37,15 +40,14 @@ impl Pacer {
         }
     }
 
-    /// Resolves at `at`, or at once if it has passed.
+    /// Resolves at `at` (or [`MIN_SLEEP`] from now, if that is later), or
+    /// at once if it has passed.
     pub async fn wait_until(&mut self, at: Instant) {
         let remaining = at.saturating_duration_since(Instant::now());
         if remaining.is_zero() {
             return;
         }
-        if remaining < YIELD_BELOW {
-            return yield_for(remaining).await;
-        }
+        let remaining = remaining.max(MIN_SLEEP);
 
         #[cfg(target_os = "linux")]
         if let Some(timer) = &self.timer {
@@ -64,15 +66,6 @@ impl Pacer {
 impl Default for Pacer {
     fn default() -> Self {
         Pacer::new()
-    }
-}
-
-/// Yields until `span` of real time has passed. The real clock, not
-/// tokio's: a test's paused clock stands still while tasks keep yielding.
-async fn yield_for(span: Duration) {
-    let deadline = std::time::Instant::now() + span;
-    while std::time::Instant::now() < deadline {
-        tokio::task::yield_now().await;
     }
 }
 

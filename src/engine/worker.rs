@@ -20,9 +20,10 @@ use tokio::task::LocalSet;
 use tokio::time::Instant;
 
 use super::caller::{WorkerCtx, tenant_query};
-use super::client::{Lifetime, spawn_client, spawn_probe};
+use super::client::{Lifetime, spawn_client};
 use super::control::{Control, Phase, Timeline};
 use super::pacer::Pacer;
+use super::probers::ProbeQueue;
 use super::profile;
 use super::segment;
 use crate::metrics::{Snapshot, WorkerMetrics};
@@ -118,20 +119,16 @@ async fn drive(spec: WorkerSpec) {
 
     phases.abort();
     ticker.abort();
-    // Idle callers hold the context; letting go of them ends the cycle.
-    ctx.idle_callers.borrow_mut().clear();
     send_last(&ctx, spec.index, start, next.get(), &spec.reports);
 }
 
 fn worker_ctx(spec: &WorkerSpec, phase: watch::Receiver<Phase>) -> WorkerCtx {
     let scenario = spec.scenario.clone();
     let pool = match scenario.target.connections {
-        Connections::Shared { max } => {
-            // The run's cap split among the workers, at least one each.
-            let share = |m: usize| segment::split(m as u64, spec.segment, spec.index, spec.workers);
-            let cap = max.map(|m| (share(m) as usize).max(1));
-            Some(Rc::new(Transport::with_cap(spec.shared.clone(), cap)))
-        }
+        Connections::Shared { .. } => Some(Rc::new(Transport::with_cap(
+            spec.shared.clone(),
+            connection_cap(spec),
+        ))),
         Connections::PerClient => None,
     };
     let probe = scenario.conversation.probe;
@@ -146,8 +143,19 @@ fn worker_ctx(spec: &WorkerSpec, phase: watch::Receiver<Phase>) -> WorkerCtx {
         active_chats: Cell::new(0),
         phase,
         rng: RefCell::new(SmallRng::seed_from_u64(spec.seed)),
-        idle_callers: RefCell::new(Vec::new()),
         probe_path,
+    }
+}
+
+/// This worker's share of the run's cap on shared connections, at least
+/// one; `None` when the connections are not capped or not shared.
+fn connection_cap(spec: &WorkerSpec) -> Option<usize> {
+    match spec.scenario.target.connections {
+        Connections::Shared { max: Some(max) } => {
+            let share = segment::split(max as u64, spec.segment, spec.index, spec.workers);
+            Some((share as usize).max(1))
+        }
+        _ => None,
     }
 }
 
@@ -224,6 +232,12 @@ async fn open(ctx: &Rc<WorkerCtx>, spec: &WorkerSpec, max_clients: u64) {
         worker,
     );
 
+    let probes = spec.scenario.conversation.probe.map(|_| {
+        // One prober per connection the worker may open, or per client
+        // slot when connections are not capped.
+        let slots = cap as usize;
+        ProbeQueue::start(ctx, connection_cap(spec).unwrap_or(slots).min(slots))
+    });
     let mut pacer = Pacer::new();
     for offset in arrivals {
         let at = spec.timeline.start + offset;
@@ -243,8 +257,8 @@ async fn open(ctx: &Rc<WorkerCtx>, spec: &WorkerSpec, max_clients: u64) {
             ctx.metrics.borrow_mut().chat_dropped();
             continue;
         }
-        match spec.scenario.conversation.probe {
-            Some(_) => spawn_probe(ctx, at),
+        match &probes {
+            Some(queue) => queue.push(ctx, at),
             None => spawn_client(ctx, at, Lifetime::Open),
         }
     }
