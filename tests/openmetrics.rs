@@ -442,3 +442,72 @@ fn the_grafana_dashboard_queries_only_what_the_endpoint_serves() {
         );
     }
 }
+
+/// A real run with `--metrics-addr 127.0.0.1:0`: the binary says where it
+/// listens, and scrapes during the run parse as OpenMetrics and count the
+/// run's requests as they grow.
+#[test]
+fn a_real_run_serves_its_figures_while_it_goes() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+
+    let tmp = tempfile::tempdir().unwrap();
+    let scenario = tmp.path().join("probe.toml");
+    std::fs::write(
+        &scenario,
+        "name = \"it-live\"\n[load]\nmodel = \"closed\"\n\
+         stages = [{ duration = \"0s\", clients = 2 }, { duration = \"4s\", clients = 2 }]\n\
+         grace = \"1s\"\n[conversation]\nprobe = \"availability\"\n",
+    )
+    .unwrap();
+    let out = tmp.path().join("out");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_chatload"))
+        .args([
+            "run",
+            scenario.to_str().unwrap(),
+            "-q",
+            "--metrics-addr",
+            "127.0.0.1:0",
+        ])
+        .arg("--out")
+        .arg(&out)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("chatload starts");
+
+    let stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut lines = stderr.lines();
+    let url = lines
+        .by_ref()
+        .map_while(Result::ok)
+        .find_map(|line| {
+            let rest = line.split_once("live metrics at http://")?.1;
+            Some(rest.trim_end_matches("/metrics").to_owned())
+        })
+        .expect("the run names its metrics address");
+    let addr: std::net::SocketAddr = url.parse().expect("a socket address");
+    // The rest of stderr is drained, so that the run never blocks on a
+    // full pipe.
+    let drain = std::thread::spawn(move || lines.map_while(Result::ok).count());
+
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let mut seen = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while seen.len() < 2 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(1200));
+        let (status, head, body) = runtime.block_on(get(addr, "/metrics"));
+        assert_eq!(status, 200, "{head}");
+        let samples = check_openmetrics(&body).unwrap_or_else(|e| panic!("{e}\n{body}"));
+        let labels = [("endpoint", "availability"), ("status", "200")];
+        if let Some(count) = value(&samples, "chatload_requests_total", &labels) {
+            seen.push(count);
+        }
+    }
+    let status = child.wait().expect("chatload ends");
+    let _ = drain.join();
+
+    assert!(status.success(), "{status:?}");
+    assert_eq!(seen.len(), 2, "two scrapes with requests: {seen:?}");
+    assert!(seen[0] > 0.0 && seen[1] > seen[0], "counts grow: {seen:?}");
+}

@@ -312,8 +312,11 @@ fn start_metrics(
     let shutdown = async move {
         let _ = stopped.await;
     };
+    // The address bound, not the one asked for: port 0 picks a free one,
+    // and the user (or a test) needs to know which.
+    let bound = listener.local_addr().unwrap_or(addr);
     let task = runtime.spawn(openmetrics::serve(listener, live.clone(), shutdown));
-    tracing::info!(%addr, "serving live metrics at /metrics");
+    eprintln!("chatload: live metrics at http://{bound}/metrics");
     Ok((Some(live), Some(MetricsServer { stop, task })))
 }
 
