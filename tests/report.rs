@@ -232,6 +232,16 @@ fn an_earlier_run_is_never_overwritten() {
 }
 
 #[test]
+fn a_run_claims_its_directory_once() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("results").join("same-second");
+    chatload::report::claim_results_dir(&dir).unwrap();
+    let err = chatload::report::claim_results_dir(&dir).unwrap_err();
+    assert!(chatload::exit::is_usage(&err), "{err:#}");
+    assert!(err.to_string().contains("another run"), "{err:#}");
+}
+
+#[test]
 fn an_empty_directory_made_in_advance_is_used() {
     let root = tempfile::tempdir().unwrap();
     let (info, data, _) = run();

@@ -423,7 +423,7 @@ fn results_dir(
 /// the load starts, so that a run never measures for minutes and then
 /// finds it cannot write (exit 3, naming the directory).
 fn create_results_dir(dir: &Path) -> anyhow::Result<()> {
-    report::create_results_dir(dir).with_context(|| {
+    report::claim_results_dir(dir).with_context(|| {
         format!(
             "results directory {} cannot be created; pass --out with a writable path",
             dir.display()

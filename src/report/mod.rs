@@ -25,7 +25,7 @@ pub mod warnings;
 
 pub use crate::metrics::hlog::{IntervalHistogram, read_hlog};
 pub use progress::Progress;
-pub use results_dir::{create_results_dir, default_dir, write_results};
+pub use results_dir::{claim_results_dir, create_results_dir, default_dir, write_results};
 pub use run_info::RunInfo;
 pub use summary::{Summary, summarize};
 pub use table::{print_json, print_table};

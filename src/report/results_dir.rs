@@ -69,6 +69,28 @@ pub fn create_results_dir(dir: &Path) -> anyhow::Result<()> {
     }
 }
 
+/// Creates `dir` for a run about to start, and only if it does not exist
+/// yet, even empty: of two runs that chose the same name in the same
+/// second, the second is refused (a usage error) instead of writing over
+/// the first's files when both finish.
+pub fn claim_results_dir(dir: &Path) -> anyhow::Result<()> {
+    if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
+        fs::create_dir_all(parent)
+            .with_context(|| format!("creating results root {}", parent.display()))?;
+    }
+    match fs::create_dir(dir) {
+        Ok(()) => Ok(()),
+        Err(err) if err.kind() == io::ErrorKind::AlreadyExists => Err(crate::exit::usage(format!(
+            "results directory {} was made by another run meanwhile; results are never \
+                 overwritten, run again or pass --out with a new directory",
+            dir.display()
+        ))),
+        Err(err) => {
+            Err(err).with_context(|| format!("creating results directory {}", dir.display()))
+        }
+    }
+}
+
 fn is_empty_dir(dir: &Path) -> bool {
     fs::read_dir(dir).is_ok_and(|mut entries| entries.next().is_none())
 }
