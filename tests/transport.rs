@@ -1,6 +1,7 @@
 //! The transport against tiny servers written here: plain and TLS, HTTP/1.1
 //! and HTTP/2, and servers that misbehave on purpose (refuse, stall, reset).
 
+use std::borrow::Cow;
 use std::convert::Infallible;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -190,7 +191,12 @@ fn transport(cfg: &TransportConfig) -> Transport {
 
 async fn get(transport: &Transport) -> Result<Exchange, TransportError> {
     transport
-        .send(Method::GET, PATH, &HeaderMap::new(), Bytes::new())
+        .send(
+            Method::GET,
+            PATH,
+            Cow::Owned(HeaderMap::new()),
+            Bytes::new(),
+        )
         .await
 }
 

@@ -2,6 +2,7 @@
 //! started on a loopback port with a fresh certificate that the run trusts,
 //! and nothing else (never `--insecure`).
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use anyhow::Context;
@@ -115,8 +116,9 @@ async fn preflight(transport: &Arc<TransportShared>, scenario: &Scenario) -> any
     let client = Transport::new(transport.clone());
     let path = Endpoint::Availability.path(scenario.target.api, "", "");
     let query = super::caller::tenant_query(&scenario.target.tenant_url);
-    let (path_and_query, headers) = (format!("{path}{query}"), HeaderMap::new());
-    let call = client.send(Method::GET, &path_and_query, &headers, Bytes::new());
+    let path_and_query = format!("{path}{query}");
+    let headers = Cow::Owned(HeaderMap::new());
+    let call = client.send(Method::GET, &path_and_query, headers, Bytes::new());
     // The transport drives its connections as local tasks; the LocalSet
     // closes them when the call is done.
     let result = tokio::task::LocalSet::new().run_until(call).await;

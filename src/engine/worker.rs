@@ -19,7 +19,7 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::LocalSet;
 use tokio::time::Instant;
 
-use super::caller::{WorkerCtx, tenant_query};
+use super::caller::{WorkerCtx, common_headers, tenant_query};
 use super::client::{Lifetime, spawn_client};
 use super::control::{Control, Phase, Timeline};
 use super::pacer::Pacer;
@@ -144,6 +144,7 @@ fn worker_ctx(spec: &WorkerSpec, phase: watch::Receiver<Phase>) -> WorkerCtx {
         phase,
         rng: RefCell::new(SmallRng::seed_from_u64(spec.seed)),
         probe_path,
+        common_headers: common_headers(&spec.scenario.target.user_agent),
     }
 }
 

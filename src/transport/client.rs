@@ -7,6 +7,7 @@
 //! exchange and reading the whole body. The pool is in `pool.rs`; this
 //! file turns one request into an [`Exchange`] or a [`TransportError`].
 
+use std::borrow::Cow;
 use std::cell::RefCell;
 use std::future::{Future, poll_fn};
 use std::pin::pin;
@@ -76,7 +77,7 @@ impl Transport {
         &self,
         method: Method,
         path_and_query: &str,
-        headers: &HeaderMap,
+        headers: Cow<'_, HeaderMap>,
         body: Bytes,
     ) -> Result<Exchange, TransportError> {
         let asked = now();

@@ -3,6 +3,8 @@
 //! hyper makes the `:scheme` and `:authority` pseudo-headers. Which one is
 //! known only once the connection is, so the form is chosen then.
 
+use std::borrow::Cow;
+
 use bytes::Bytes;
 use http::header::HOST;
 use http::uri::{self, PathAndQuery};
@@ -18,8 +20,9 @@ pub(super) struct Outgoing<'a> {
     pub(super) method: Method,
     /// Path and query, such as `/clientweb/api/v2/chats?tenantUrl=x`.
     pub(super) target: PathAndQuery,
-    /// The caller's headers; copied once, into the request.
-    pub(super) headers: &'a HeaderMap,
+    /// The caller's headers: moved into the request when they are its own,
+    /// copied once when borrowed.
+    pub(super) headers: Cow<'a, HeaderMap>,
     /// The body, possibly empty.
     pub(super) body: Bytes,
 }
@@ -34,7 +37,7 @@ impl Outgoing<'_> {
     ) -> Result<Request<ReqBody>, http::Error> {
         let mut request = Request::new(Full::new(self.body));
         *request.method_mut() = self.method;
-        *request.headers_mut() = self.headers.clone();
+        *request.headers_mut() = self.headers.into_owned();
         aim(&mut request, self.target, shared, http2)?;
         Ok(request)
     }
