@@ -290,6 +290,14 @@ mod tests {
             .collect()
     }
 
+    /// A center with `config` and one client's chat in it.
+    fn one_chat(config: MockConfig, version: ApiVersion) -> (Center, Arc<Chat>) {
+        let center = Center::new(config);
+        let key = ClientKey::new("t", "a", "c");
+        let chat = center.request_chat(&key, version, None).unwrap().chat;
+        (center, chat)
+    }
+
     fn message(id: &str) -> ClientEvent {
         ClientEvent::Message {
             msg_id: id.into(),
@@ -301,12 +309,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn the_agent_types_answers_and_stops_typing_with_receipts_on_v2() {
-        let center = Center::new(MockConfig::default());
-        let key = ClientKey::new("t", "a", "c");
-        let chat = center
-            .request_chat(&key, ApiVersion::V2, None)
-            .unwrap()
-            .chat;
+        let (center, chat) = one_chat(MockConfig::default(), ApiVersion::V2);
         center.customer_events(&chat, vec![message("m1")]).unwrap();
         center.agent_reply(&chat);
 
@@ -333,12 +336,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn customer_messages_carry_the_chat_id_as_party() {
-        let center = Center::new(MockConfig::default());
-        let key = ClientKey::new("t", "a", "c");
-        let chat = center
-            .request_chat(&key, ApiVersion::V1, None)
-            .unwrap()
-            .chat;
+        let (center, chat) = one_chat(MockConfig::default(), ApiVersion::V1);
         center.customer_events(&chat, vec![message("m1")]).unwrap();
         let history: Value = serde_json::from_slice(&chat.lock().history()).unwrap();
         let mine = history["events"]
@@ -355,12 +353,7 @@ mod tests {
             agents: 0,
             ..MockConfig::default()
         };
-        let center = Center::new(config);
-        let key = ClientKey::new("t", "a", "c");
-        let chat = center
-            .request_chat(&key, ApiVersion::V1, None)
-            .unwrap()
-            .chat;
+        let (center, chat) = one_chat(config, ApiVersion::V1);
         center.customer_events(&chat, vec![message("m1")]).unwrap();
         assert_eq!(chat.lock().unanswered.len(), 1);
 
@@ -381,9 +374,7 @@ mod tests {
             max_chat_events: cap,
             ..MockConfig::default()
         };
-        let center = Center::new(config);
-        let key = ClientKey::new("t", "a", "c");
-        let chat = center.request_chat(&key, version, None).unwrap().chat;
+        let (center, chat) = one_chat(config, version);
         let mut accepted = 0;
         while center.customer_events(&chat, vec![message("m")]).is_ok() {
             accepted += 1;
@@ -424,12 +415,7 @@ mod tests {
             max_chat_events: 12,
             ..MockConfig::default()
         };
-        let center = Center::new(config);
-        let key = ClientKey::new("t", "a", "c");
-        let chat = center
-            .request_chat(&key, ApiVersion::V2, None)
-            .unwrap()
-            .chat;
+        let (center, chat) = one_chat(config, ApiVersion::V2);
         let before = chat.lock().log_len();
         let full = center.customer_events(&chat, vec![message("a"), message("b")]);
         assert_eq!(
@@ -485,12 +471,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn signaling_is_accepted_but_not_kept_in_history() {
-        let center = Center::new(MockConfig::default());
-        let key = ClientKey::new("t", "a", "c");
-        let chat = center
-            .request_chat(&key, ApiVersion::V1, None)
-            .unwrap()
-            .chat;
+        let (center, chat) = one_chat(MockConfig::default(), ApiVersion::V1);
         let before = chat.lock().log_len();
         let signaling = ClientEvent::Signaling {
             msg_id: "9".into(),
