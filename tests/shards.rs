@@ -49,6 +49,31 @@ fn run(text: &str, out: PathBuf, segment: Option<&str>, start_at: Option<SystemT
     run_judged(text, out, segment, start_at, &[])
 }
 
+/// Runs one shard per directory, segment k of `dirs.len()`, at once on
+/// threads sharing a start 1.5 s from now, with command-line `thresholds`.
+fn run_shards(text: &str, dirs: &[PathBuf], thresholds: &[&str]) -> Vec<Summary> {
+    let start_at = SystemTime::now() + Duration::from_millis(1500);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = dirs
+            .iter()
+            .enumerate()
+            .map(|(i, dir)| {
+                let segment = format!("{}/{}", i + 1, dirs.len());
+                scope.spawn(move || {
+                    run_judged(
+                        text,
+                        dir.clone(),
+                        Some(&segment),
+                        Some(start_at),
+                        thresholds,
+                    )
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    })
+}
+
 /// [`run`] with command-line thresholds (`--threshold`).
 fn run_judged(
     text: &str,
@@ -166,19 +191,8 @@ fn three_segments_add_up_to_one_whole_run_with_no_client_shared() {
     let whole = run(&text, tmp.path().join("whole"), None, None);
     let after_whole = runtime.block_on(mock_stats(&mock.url));
 
-    let start_at = SystemTime::now() + Duration::from_millis(1500);
     let dirs: Vec<PathBuf> = (1..=3).map(|k| tmp.path().join(format!("s{k}"))).collect();
-    let shards: Vec<Summary> = std::thread::scope(|scope| {
-        let handles: Vec<_> = dirs
-            .iter()
-            .enumerate()
-            .map(|(i, dir)| {
-                let (text, segment) = (&text, format!("{}/3", i + 1));
-                scope.spawn(move || run(text, dir.clone(), Some(&segment), Some(start_at)))
-            })
-            .collect();
-        handles.into_iter().map(|h| h.join().unwrap()).collect()
-    });
+    let shards = run_shards(&text, &dirs, &[]);
     let after_shards = runtime.block_on(mock_stats(&mock.url));
     runtime.block_on(mock.stop());
 
@@ -232,23 +246,8 @@ fn command_line_thresholds_of_the_shards_reach_the_merge() {
         .block_on(start_embedded(MockConfig::default(), false))
         .unwrap();
     let text = scenario_text(&mock.url);
-    let start_at = SystemTime::now() + Duration::from_millis(1500);
     let dirs: Vec<PathBuf> = (1..=2).map(|k| tmp.path().join(format!("s{k}"))).collect();
-    std::thread::scope(|scope| {
-        for (i, dir) in dirs.iter().enumerate() {
-            let (text, segment) = (&text, format!("{}/2", i + 1));
-            let impossible = ["request_chat.count > 1000"];
-            scope.spawn(move || {
-                run_judged(
-                    text,
-                    dir.clone(),
-                    Some(&segment),
-                    Some(start_at),
-                    &impossible,
-                )
-            });
-        }
-    });
+    run_shards(&text, &dirs, &["request_chat.count > 1000"]);
     runtime.block_on(mock.stop());
 
     for dir in &dirs {
