@@ -12,6 +12,7 @@ use std::io;
 
 use super::ErrorKind;
 use super::dial::DialError;
+use super::h1::H1Error;
 
 /// Deepest cause looked at; real chains are a handful of links long.
 const MAX_CHAIN: usize = 16;
@@ -28,6 +29,16 @@ pub(super) fn dial_failure(err: &DialError) -> ErrorKind {
 /// The kind of a failure on an open connection: sending the request, or
 /// reading the response head or body.
 pub(super) fn exchange_failure(err: &hyper::Error) -> ErrorKind {
+    if has_cause::<rustls::Error>(err) {
+        ErrorKind::Tls
+    } else {
+        ErrorKind::Protocol
+    }
+}
+
+/// The kind of a failure of an HTTP/1.1 exchange: TLS when rustls is
+/// among the causes, else a broken response or connection.
+pub(super) fn h1_failure(err: &H1Error) -> ErrorKind {
     if has_cause::<rustls::Error>(err) {
         ErrorKind::Tls
     } else {

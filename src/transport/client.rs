@@ -16,7 +16,6 @@ use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
-use http::response;
 use http::uri::{InvalidUri, PathAndQuery};
 use http::{HeaderMap, Method, Request, Response};
 use http_body_util::BodyExt;
@@ -25,6 +24,7 @@ use hyper::body::Incoming;
 use super::classify;
 use super::dial::ReqBody;
 use super::exchange::now;
+use super::h1::{H1Error, H1Request};
 use super::lease::{Checkout, Live};
 use super::pool::Pool;
 use super::request::{Outgoing, reaim};
@@ -47,8 +47,12 @@ struct Failure {
     detail: String,
 }
 
-/// A whole response: its head and its body.
-type Whole = (response::Parts, Bytes);
+/// A whole response: its status, headers and body.
+struct Whole {
+    status: u16,
+    headers: HeaderMap,
+    body: Bytes,
+}
 
 impl Transport {
     /// A pool of connections under the run's cap. Opens nothing until the
@@ -98,11 +102,18 @@ impl Transport {
         let done = now();
 
         match outcome {
-            Ok(((head, body), live)) => {
+            Ok((whole, live)) => {
                 // After `done`: a request queued for this connection starts
                 // no earlier than this one ended.
                 live.release(done);
-                Ok(exchange(head, body, sent, done, pool_wait))
+                Ok(Exchange {
+                    sent,
+                    done,
+                    pool_wait,
+                    status: whole.status,
+                    headers: whole.headers,
+                    body: whole.body,
+                })
             }
             Err(Failure { kind, detail }) => {
                 tracing::trace!(%kind, %detail, "request failed");
@@ -164,48 +175,96 @@ impl Transport {
         outgoing: Outgoing<'_>,
     ) -> Result<(Whole, Live<'p>), Failure> {
         let mut live = checkout.connect().await.map_err(dial_failure)?;
-        let request = outgoing
-            .into_request(&self.shared, live.is_http2())
-            .map_err(unbuildable)?;
+        if let Some(conn) = live.http1() {
+            let request = H1Request {
+                method: &outgoing.method,
+                target: outgoing.target.as_str(),
+                host: &self.shared.host,
+                headers: &outgoing.headers,
+                body: &outgoing.body,
+            };
+            let whole = http1_exchange(conn, &request).await?;
+            return Ok((whole, live));
+        }
 
-        let response = match live.send(request).await {
-            Ok(response) => response,
+        let request = outgoing
+            .into_request(&self.shared, true)
+            .map_err(unbuildable)?;
+        match live.send_http2(request).await {
+            Ok(response) => Ok((whole_http2(response).await?, live)),
             Err(mut refused) => match refused.take_message() {
                 Some(request) if live.is_reused() => {
                     // The reused connection closed as the request reached it
                     // and none of it left: the request may go again, once.
                     drop(live);
-                    let (again, response) = Box::pin(self.resend(request)).await?;
-                    live = again;
-                    response
+                    Box::pin(self.resend(request)).await
                 }
-                _ => return Err(exchange_failure(refused.error())),
+                _ => Err(exchange_failure(refused.error())),
             },
-        };
-
-        let (head, body) = response.into_parts();
-        let body = read_body(body)
-            .await
-            .map_err(|err| exchange_failure(&err))?;
-        Ok(((head, body), live))
+        }
     }
 
     /// Sends a request again on another connection. Boxed by the caller:
     /// it is rare, and inline it would enlarge every request's future.
-    async fn resend(
-        &self,
-        mut request: Request<ReqBody>,
-    ) -> Result<(Live<'_>, Response<Incoming>), Failure> {
+    async fn resend(&self, mut request: Request<ReqBody>) -> Result<(Whole, Live<'_>), Failure> {
         tracing::trace!("a reused connection closed before the request left; sending it again");
         let checkout = self.pool.checkout(now()).await;
         let mut live = checkout.connect().await.map_err(dial_failure)?;
-        reaim(&mut request, &self.shared, live.is_http2()).map_err(unbuildable)?;
+
+        if let Some(conn) = live.http1() {
+            // Only HTTP/2 refuses a request unsent, and a pool that saw
+            // HTTP/2 keeps to it; this is for completeness.
+            let (head, body) = request.into_parts();
+            let body = body
+                .collect()
+                .await
+                .map_or_else(|_| Bytes::new(), |b| b.to_bytes());
+            let target = head.uri.path_and_query().map_or("/", |pq| pq.as_str());
+            let again = H1Request {
+                method: &head.method,
+                target,
+                host: &self.shared.host,
+                headers: &head.headers,
+                body: &body,
+            };
+            let whole = http1_exchange(conn, &again).await?;
+            return Ok((whole, live));
+        }
+
+        reaim(&mut request, &self.shared, true).map_err(unbuildable)?;
         let response = live
-            .send(request)
+            .send_http2(request)
             .await
             .map_err(|refused| exchange_failure(refused.error()))?;
-        Ok((live, response))
+        Ok((whole_http2(response).await?, live))
     }
+}
+
+async fn http1_exchange(
+    conn: &mut super::h1::H1Conn,
+    request: &H1Request<'_>,
+) -> Result<Whole, Failure> {
+    let (head, body) = conn
+        .exchange(request)
+        .await
+        .map_err(|err| h1_failure(&err))?;
+    Ok(Whole {
+        status: head.status,
+        headers: head.headers,
+        body,
+    })
+}
+
+async fn whole_http2(response: Response<Incoming>) -> Result<Whole, Failure> {
+    let (head, body) = response.into_parts();
+    let body = read_body(body)
+        .await
+        .map_err(|err| exchange_failure(&err))?;
+    Ok(Whole {
+        status: head.status.as_u16(),
+        headers: head.headers,
+        body,
+    })
 }
 
 /// The whole body. A body in one piece, the usual case, is passed on as is.
@@ -243,6 +302,13 @@ fn exchange_failure(err: &hyper::Error) -> Failure {
     }
 }
 
+fn h1_failure(err: &H1Error) -> Failure {
+    Failure {
+        kind: classify::h1_failure(err),
+        detail: classify::describe(err),
+    }
+}
+
 fn unbuildable(err: http::Error) -> Failure {
     Failure {
         kind: ErrorKind::Protocol,
@@ -257,22 +323,5 @@ fn invalid_path(path_and_query: &str, err: &InvalidUri, at: Instant) -> Transpor
         done: at,
         pool_wait: Duration::ZERO,
         detail: format!("request path {path_and_query:?} is not a valid URI path: {err}"),
-    }
-}
-
-fn exchange(
-    head: response::Parts,
-    body: Bytes,
-    sent: Instant,
-    done: Instant,
-    pool_wait: Duration,
-) -> Exchange {
-    Exchange {
-        sent,
-        done,
-        pool_wait,
-        status: head.status.as_u16(),
-        headers: head.headers,
-        body,
     }
 }

@@ -1,10 +1,11 @@
 //! Opening one connection: TCP from the source-address rotation, TLS when
-//! the target is https, then the HTTP/1.1 or HTTP/2 handshake.
+//! the target is https, then the HTTP/2 handshake where HTTP/2 is spoken.
 //!
-//! Over TLS with `auto`, ALPN picks the protocol of each connection. The
-//! connection's driver runs as a local task of the calling thread (its
-//! `LocalSet`), beside the requests it carries, so nothing here needs to be
-//! `Send` and no task hops between threads.
+//! Over TLS with `auto`, ALPN picks the protocol of each connection. An
+//! HTTP/1.1 connection needs no handshake and no task: the requests using
+//! it drive it (`h1.rs`). An HTTP/2 connection's driver runs as a local task
+//! of the calling thread (its `LocalSet`), beside the requests it carries,
+//! so nothing here needs to be `Send` and no task hops between threads.
 
 use std::future::Future;
 use std::io;
@@ -12,13 +13,14 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use http_body_util::Full;
-use hyper::client::conn::{http1, http2};
+use hyper::client::conn::http2;
 use hyper_util::rt::TokioIo;
 use tokio_rustls::TlsConnector;
 use tower_service::Service;
 
 use super::TransportShared;
 use super::connector::TcpConnectError;
+use super::h1::{H1Conn, Stream};
 use crate::scenario::HttpVersion;
 
 /// The body type of every request the transport sends.
@@ -26,8 +28,8 @@ pub(super) type ReqBody = Full<Bytes>;
 
 /// A new connection, ready for its first request.
 pub(super) enum Conn {
-    /// One exchange at a time.
-    Http1(http1::SendRequest<ReqBody>),
+    /// One exchange at a time, driven by the request using it.
+    Http1(Box<H1Conn>),
     /// Many exchanges at once, one stream each.
     Http2(http2::SendRequest<ReqBody>),
 }
@@ -41,7 +43,7 @@ pub(super) enum DialError {
     /// The TLS handshake failed, on a certificate or on the wire.
     #[error("TLS handshake failed: {0}")]
     Tls(#[source] io::Error),
-    /// hyper could not set the connection up; for HTTP/2, the connection
+    /// hyper could not set an HTTP/2 connection up: the connection
     /// preface could not be sent.
     #[error("HTTP handshake failed: {0}")]
     Handshake(#[source] hyper::Error),
@@ -69,8 +71,11 @@ impl Dialer {
         let stream = tcp.call(self.shared.dial_uri.clone()).await?;
 
         let (Some(tls), Some(name)) = (&self.tls, &self.shared.server_name) else {
-            let http2 = self.shared.http == HttpVersion::Http2;
-            return handshake(stream, http2).await;
+            if self.shared.http == HttpVersion::Http2 {
+                return http2_handshake(stream).await;
+            }
+            let conn = H1Conn::new(Stream::Plain(stream.into_inner()));
+            return Ok(Conn::Http1(Box::new(conn)));
         };
         let stream = tls
             .connect(name.clone(), stream.into_inner())
@@ -83,27 +88,25 @@ impl Dialer {
             HttpVersion::Auto => stream.get_ref().1.alpn_protocol() == Some(b"h2"),
         };
         tracing::debug!(http2, "TLS connection open");
-        handshake(TokioIo::new(stream), http2).await
+        if http2 {
+            return http2_handshake(TokioIo::new(stream)).await;
+        }
+        Ok(Conn::Http1(Box::new(H1Conn::new(Stream::Tls(Box::new(
+            stream,
+        ))))))
     }
 }
 
-async fn handshake<T>(io: T, http2: bool) -> Result<Conn, DialError>
+/// Sets up hyper's HTTP/2 connection and starts its driver on this thread.
+async fn http2_handshake<T>(io: T) -> Result<Conn, DialError>
 where
     T: hyper::rt::Read + hyper::rt::Write + Unpin + 'static,
 {
-    if http2 {
-        let (sender, connection) = http2::handshake(LocalExec, io)
-            .await
-            .map_err(DialError::Handshake)?;
-        tokio::task::spawn_local(drive(connection));
-        return Ok(Conn::Http2(sender));
-    }
-
-    // An HTTP/1.1 handshake only sets up hyper's state; it cannot fail
-    // before the first request is written, which is where errors show.
-    let (sender, connection) = http1::handshake(io).await.map_err(DialError::Handshake)?;
+    let (sender, connection) = http2::handshake(LocalExec, io)
+        .await
+        .map_err(DialError::Handshake)?;
     tokio::task::spawn_local(drive(connection));
-    Ok(Conn::Http1(sender))
+    Ok(Conn::Http2(sender))
 }
 
 /// Runs a connection until it closes. Its failures reach the request that

@@ -13,9 +13,10 @@ use std::time::Instant;
 
 use http::{Request, Response};
 use hyper::body::Incoming;
-use hyper::client::conn::{TrySendError, http1, http2};
+use hyper::client::conn::{TrySendError, http2};
 
 use super::dial::{DialError, ReqBody};
+use super::h1::H1Conn;
 use super::pool::Pool;
 
 /// What [`Pool::checkout`] gives a request.
@@ -123,7 +124,7 @@ impl Http2Conn {
 }
 
 enum LiveConn {
-    Http1(http1::SendRequest<ReqBody>),
+    Http1(Box<H1Conn>),
     Http2(Rc<Http2Conn>),
 }
 
@@ -136,9 +137,9 @@ pub(super) struct Taken {
 
 impl Taken {
     /// An HTTP/1.1 connection; `reused` when it carried an exchange before.
-    pub(super) fn http1(sender: http1::SendRequest<ReqBody>, reused: bool) -> Self {
+    pub(super) fn http1(conn: Box<H1Conn>, reused: bool) -> Self {
         Taken {
-            conn: LiveConn::Http1(sender),
+            conn: LiveConn::Http1(conn),
             reused,
         }
     }
@@ -182,49 +183,56 @@ pub(super) struct Live<'p> {
 }
 
 impl Live<'_> {
-    /// True for HTTP/2.
-    pub(super) fn is_http2(&self) -> bool {
-        matches!(self.conn, LiveConn::Http2(_))
-    }
-
     /// True when the connection carried an exchange before this one.
     pub(super) fn is_reused(&self) -> bool {
         self.reused
     }
 
-    /// The connection once it can take a request; `None` if it closed
-    /// while idle.
-    pub(super) async fn ready(mut self) -> Option<Self> {
-        let open = match &mut self.conn {
-            LiveConn::Http1(sender) => sender.ready().await.is_ok(),
-            LiveConn::Http2(_) => true,
+    /// The connection, unless it closed while idle: then `None`, and the
+    /// pool's books are settled as for any closed connection.
+    pub(super) fn ready(mut self) -> Option<Self> {
+        let closed = match &mut self.conn {
+            LiveConn::Http1(conn) => conn.is_closed(),
+            LiveConn::Http2(_) => false,
         };
-        open.then_some(self)
+        (!closed).then_some(self)
     }
 
-    /// Sends `request`. A request the connection refused before writing
-    /// any of it comes back inside the error, so it can go elsewhere.
-    pub(super) async fn send(
+    /// The HTTP/1.1 connection, which the caller drives itself.
+    pub(super) fn http1(&mut self) -> Option<&mut H1Conn> {
+        match &mut self.conn {
+            LiveConn::Http1(conn) => Some(conn),
+            LiveConn::Http2(_) => None,
+        }
+    }
+
+    /// Sends `request` on an HTTP/2 stream. A request the connection
+    /// refused before writing any of it comes back inside the error, so it
+    /// can go elsewhere.
+    pub(super) async fn send_http2(
         &mut self,
         request: Request<ReqBody>,
     ) -> Result<Response<Incoming>, TrySendError<Request<ReqBody>>> {
         match &mut self.conn {
-            LiveConn::Http1(sender) => sender.try_send_request(request).await,
             LiveConn::Http2(conn) => {
                 let sent = conn.sender.borrow_mut().try_send_request(request);
                 sent.await
             }
+            LiveConn::Http1(_) => unreachable!("send_http2 on an HTTP/1.1 connection"),
         }
     }
 
-    /// Returns the connection after a whole response ended at `at`.
+    /// Returns the connection after a whole response ended at `at`. An
+    /// HTTP/1.1 connection the response asked to close is closed instead.
     pub(super) fn release(self, at: Instant) {
         let Live {
             conn, mut claim, ..
         } = self;
-        if let LiveConn::Http1(sender) = conn {
+        if let LiveConn::Http1(conn) = conn
+            && conn.is_reusable()
+        {
             claim.armed = false;
-            claim.pool.give_back(sender, at);
+            claim.pool.give_back(conn, at);
         }
     }
 }

@@ -1,5 +1,6 @@
-//! The HTTP client side of a run: hyper over rustls, with the connection
-//! policy of the scenario made explicit (DESIGN.md decision 6).
+//! The HTTP client side of a run over rustls, with the connection policy of
+//! the scenario made explicit (DESIGN.md decision 6): HTTP/1.1 by a client
+//! of its own (`h1.rs`), HTTP/2 by hyper's.
 //!
 //! A run parses its target and builds its TLS settings once, into a
 //! [`TransportShared`]. Each worker thread, or each virtual client in
@@ -15,6 +16,7 @@ mod connector;
 mod dial;
 mod exchange;
 mod fd_limit;
+mod h1;
 mod insecure;
 mod lease;
 mod pool;

@@ -21,11 +21,11 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use hyper::client::conn::http1;
 use tokio::sync::Notify;
 
 use super::TransportShared;
-use super::dial::{Conn, Dialer, ReqBody};
+use super::dial::{Conn, Dialer};
+use super::h1::H1Conn;
 use super::lease::{Checkout, DialKind, DialPermit, Http2Conn, Live, Taken};
 use super::waiters::{Ticket, Waiters};
 use crate::scenario::HttpVersion;
@@ -77,14 +77,14 @@ struct State {
 }
 
 struct Idle {
-    sender: http1::SendRequest<ReqBody>,
+    conn: Box<H1Conn>,
     since: Instant,
 }
 
 /// What a queued request is given.
 pub(super) enum Grant {
     /// A connection that came back.
-    Conn(http1::SendRequest<ReqBody>),
+    Conn(Box<H1Conn>),
     /// A place under the cap, freed by a connection that closed.
     Dial,
     /// The target turned out to speak HTTP/2: look again.
@@ -134,7 +134,7 @@ impl Pool {
             let step = self.state.borrow_mut().take(self.cap, now);
             match step {
                 Step::Live(live) => {
-                    if let Some(live) = live.attach(self).ready().await {
+                    if let Some(live) = live.attach(self).ready() {
                         return Checkout::Live(live);
                     }
                 }
@@ -157,9 +157,9 @@ impl Pool {
     async fn queue(&self, ticket: Ticket<Grant>) -> Option<Checkout<'_>> {
         let queued = Queued { pool: self, ticket };
         match queued.ticket.granted().await {
-            Grant::Conn(sender) => {
-                let live = Taken::http1(sender, true).attach(self);
-                live.ready().await.map(Checkout::Live)
+            Grant::Conn(conn) => {
+                let live = Taken::http1(conn, true).attach(self);
+                live.ready().map(Checkout::Live)
             }
             Grant::Dial => Some(Checkout::Dial(DialPermit::new(self, DialKind::Http1))),
             Grant::Recheck => None,
@@ -175,13 +175,13 @@ impl Pool {
         }
 
         let taken = match conn {
-            Conn::Http1(sender) => {
+            Conn::Http1(conn) => {
                 state.http1_open += 1;
                 if state.protocol == Protocol::Probing {
                     tracing::debug!("the target chose HTTP/1.1");
                     state.protocol = Protocol::Http1;
                 }
-                Taken::http1(sender, false)
+                Taken::http1(conn, false)
             }
             Conn::Http2(sender) => {
                 let conn = Rc::new(Http2Conn::new(sender));
@@ -214,11 +214,11 @@ impl Pool {
 
     /// Takes back an HTTP/1.1 connection whose exchange ended cleanly at
     /// `at`: to the longest waiter, or onto the idle stack.
-    pub(super) fn give_back(&self, sender: http1::SendRequest<ReqBody>, at: Instant) {
+    pub(super) fn give_back(&self, conn: Box<H1Conn>, at: Instant) {
         let mut state = self.state.borrow_mut();
         match state.waiters.pop() {
-            Some(waiter) => waiter.grant(Grant::Conn(sender)),
-            None => state.idle.push(Idle { sender, since: at }),
+            Some(waiter) => waiter.grant(Grant::Conn(conn)),
+            None => state.idle.push(Idle { conn, since: at }),
         }
     }
 
@@ -248,13 +248,13 @@ impl State {
     }
 
     fn take_http1(&mut self, cap: Option<usize>, now: Instant) -> Step {
-        while let Some(idle) = self.idle.pop() {
+        while let Some(mut idle) = self.idle.pop() {
             let stale = now.saturating_duration_since(idle.since) > IDLE_TIMEOUT;
-            if stale || idle.sender.is_closed() {
+            if stale || idle.conn.is_closed() {
                 self.http1_open -= 1;
                 continue;
             }
-            return Step::Live(Taken::http1(idle.sender, true));
+            return Step::Live(Taken::http1(idle.conn, true));
         }
 
         if cap.is_none_or(|cap| self.http1_open < cap) {
@@ -304,7 +304,7 @@ struct Queued<'p> {
 impl Drop for Queued<'_> {
     fn drop(&mut self) {
         match self.ticket.unclaimed() {
-            Some(Grant::Conn(sender)) => self.pool.give_back(sender, super::exchange::now()),
+            Some(Grant::Conn(conn)) => self.pool.give_back(conn, super::exchange::now()),
             Some(Grant::Dial) => self.pool.http1_closed(),
             Some(Grant::Recheck) | None => {}
         }
