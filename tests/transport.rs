@@ -1,7 +1,6 @@
 //! The transport against tiny servers written here: plain and TLS, HTTP/1.1
 //! and HTTP/2, and servers that misbehave on purpose (refuse, stall, reset).
 
-use std::borrow::Cow;
 use std::convert::Infallible;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -11,7 +10,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use chatload::scenario::HttpVersion;
 use chatload::transport::{
-    ErrorKind, Exchange, Transport, TransportConfig, TransportError, TransportShared,
+    ErrorKind, Exchange, Headers, Transport, TransportConfig, TransportError, TransportShared,
     raise_fd_limit,
 };
 use http::{HeaderMap, Method, Request, Response, Version};
@@ -194,7 +193,7 @@ async fn get(transport: &Transport) -> Result<Exchange, TransportError> {
         .send(
             Method::GET,
             PATH,
-            Cow::Owned(HeaderMap::new()),
+            Headers::shared(&HeaderMap::new()),
             Bytes::new(),
         )
         .await

@@ -2,14 +2,13 @@
 //! the worker it lives on, and a `call` that sends a request and records
 //! the measurement, whatever the outcome.
 
-use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::sync::Arc;
 
 use bytes::Bytes;
 use http::Method;
-use http::header::{self, HeaderMap, HeaderValue};
+use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use rand::rngs::SmallRng;
 use tokio::sync::watch;
 use tokio::time::Instant;
@@ -19,7 +18,7 @@ use crate::api::paths::Verb;
 use crate::api::{ApiVersion, Credentials, Endpoint, WEBCHAT_CLIENT_ID};
 use crate::metrics::{Measure, Outcome, WorkerMetrics};
 use crate::scenario::{Connections, Scenario};
-use crate::transport::{Exchange, Transport, TransportShared};
+use crate::transport::{Exchange, Headers, ResponseHeaders, Transport, TransportShared};
 
 /// What every client on one worker thread shares. Lives in an `Rc`: a
 /// worker is one thread, so nothing here needs a lock.
@@ -45,8 +44,8 @@ pub struct WorkerCtx {
     /// The probe method's path, when the scenario is a probe, made once.
     pub probe_path: Option<(Endpoint, String)>,
     /// The headers every client of the worker sends alike; each request
-    /// adds its client's Authorization to a copy. Held once per worker
-    /// rather than per client, which saves most of a kilobyte a client.
+    /// sends them beside its client's own. Held once per worker rather than
+    /// per client, which saves most of a kilobyte a client.
     pub common_headers: HeaderMap,
 }
 
@@ -160,11 +159,15 @@ impl Caller {
             Verb::Post => Method::POST,
         };
         let path_and_query = [path, &self.ctx.tenant_query].concat();
-        let headers = self.headers_for(&body);
+        let own = self.own_headers(&body);
+        let headers = Headers {
+            shared: &self.ctx.common_headers,
+            own: own.as_slice(),
+        };
 
         let result = self
             .transport
-            .send(method, &path_and_query, Cow::Owned(headers), body.bytes)
+            .send(method, &path_and_query, headers, body.bytes)
             .await;
         let (sent, done, pool_wait, outcome) = match &result {
             Ok(ex) if ex.status == 404 && ended_by_us.is_some_and(Cell::get) => {
@@ -219,41 +222,67 @@ impl Caller {
         self.ctx.metrics.borrow_mut().protocol_error(endpoint);
     }
 
-    /// This request's headers: the worker's common ones, the client's
-    /// identity, and what the body and a WebChat cookie add. Built once
-    /// per request and moved into it, as the transport would copy them
-    /// anyway.
-    fn headers_for(&self, body: &Body) -> HeaderMap {
-        let mut headers = self.ctx.common_headers.clone();
+    /// This request's own headers besides the worker's common ones: the
+    /// client's identity, and what the body and a WebChat cookie add.
+    fn own_headers(&self, body: &Body) -> OwnHeaders {
+        let mut own = OwnHeaders::default();
         if let Some(identity) = &self.authorization {
-            headers.insert(header::AUTHORIZATION, identity.clone());
+            own.push(header::AUTHORIZATION, identity.clone());
         }
-        let cookie = self.webchat_cookie.borrow();
         if let Some(kind) = &body.content_type {
-            headers.insert(header::CONTENT_TYPE, kind.clone());
+            own.push(header::CONTENT_TYPE, kind.clone());
         }
-        if let Some(cookie) = cookie.as_ref() {
-            headers.insert(header::COOKIE, cookie.clone());
+        if let Some(cookie) = self.webchat_cookie.borrow().as_ref() {
+            own.push(header::COOKIE, cookie.clone());
         }
-        headers
+        own
     }
 
     /// In `WebChat` mode the server knows the client by its cookie: keep
     /// the latest one and send it back, as a browser would.
-    fn keep_cookie(&self, headers: &HeaderMap) {
+    fn keep_cookie(&self, headers: &ResponseHeaders) {
         if !self.ctx.scenario.target.webchat {
             return;
         }
-        let Some(set) = headers
-            .get(header::SET_COOKIE)
-            .and_then(|v| v.to_str().ok())
-        else {
+        let Some(set) = headers.get(&header::SET_COOKIE) else {
+            return;
+        };
+        let Ok(set) = set.to_str() else {
             return;
         };
         let pair = set.split(';').next().unwrap_or("").trim();
         if let Ok(value) = HeaderValue::from_str(pair) {
             *self.webchat_cookie.borrow_mut() = Some(value);
         }
+    }
+}
+
+/// A request's own headers, at most one each of identity, content type and
+/// cookie, held on the stack rather than in a map of their own.
+struct OwnHeaders {
+    slots: [(HeaderName, HeaderValue); 3],
+    len: usize,
+}
+
+impl Default for OwnHeaders {
+    fn default() -> Self {
+        // Placeholders, never sent: only the first `len` slots are.
+        let unused = || (header::AUTHORIZATION, HeaderValue::from_static(""));
+        OwnHeaders {
+            slots: [unused(), unused(), unused()],
+            len: 0,
+        }
+    }
+}
+
+impl OwnHeaders {
+    fn push(&mut self, name: HeaderName, value: HeaderValue) {
+        self.slots[self.len] = (name, value);
+        self.len += 1;
+    }
+
+    fn as_slice(&self) -> &[(HeaderName, HeaderValue)] {
+        &self.slots[..self.len]
     }
 }
 

@@ -2,7 +2,6 @@
 //! started on a loopback port with a fresh certificate that the run trusts,
 //! and nothing else (never `--insecure`).
 
-use std::borrow::Cow;
 use std::sync::Arc;
 
 use anyhow::Context;
@@ -13,7 +12,7 @@ use crate::api::Endpoint;
 use crate::metrics::ErrorKind;
 use crate::mock::{self, EmbeddedMock, MockConfig};
 use crate::scenario::Scenario;
-use crate::transport::{Transport, TransportConfig, TransportShared};
+use crate::transport::{Headers, Transport, TransportConfig, TransportShared};
 
 /// The server a run talks to.
 pub struct Target {
@@ -117,8 +116,13 @@ async fn preflight(transport: &Arc<TransportShared>, scenario: &Scenario) -> any
     let path = Endpoint::Availability.path(scenario.target.api, "", "");
     let query = super::caller::tenant_query(&scenario.target.tenant_url);
     let path_and_query = format!("{path}{query}");
-    let headers = Cow::Owned(HeaderMap::new());
-    let call = client.send(Method::GET, &path_and_query, headers, Bytes::new());
+    let none = HeaderMap::new();
+    let call = client.send(
+        Method::GET,
+        &path_and_query,
+        Headers::shared(&none),
+        Bytes::new(),
+    );
     // The transport drives its connections as local tasks; the LocalSet
     // closes them when the call is done.
     let result = tokio::task::LocalSet::new().run_until(call).await;

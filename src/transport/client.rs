@@ -7,7 +7,6 @@
 //! exchange and reading the whole body. The pool is in `pool.rs`; this
 //! file turns one request into an [`Exchange`] or a [`TransportError`].
 
-use std::borrow::Cow;
 use std::cell::RefCell;
 use std::future::{Future, poll_fn};
 use std::pin::pin;
@@ -17,17 +16,18 @@ use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
 use http::uri::{InvalidUri, PathAndQuery};
-use http::{HeaderMap, Method, Request, Response};
+use http::{Method, Request, Response};
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
 
 use super::classify;
 use super::dial::ReqBody;
+use super::exchange::ResponseHeaders;
 use super::exchange::now;
 use super::h1::{H1Error, H1Request};
 use super::lease::{Checkout, Live};
 use super::pool::Pool;
-use super::request::{Outgoing, reaim};
+use super::request::{Headers, Outgoing, reaim};
 use super::{ErrorKind, Exchange, TransportError, TransportShared};
 
 /// A pool of connections to the target and the timing of each request sent
@@ -50,7 +50,7 @@ struct Failure {
 /// A whole response: its status, headers and body.
 struct Whole {
     status: u16,
-    headers: HeaderMap,
+    headers: ResponseHeaders,
     body: Bytes,
 }
 
@@ -81,7 +81,7 @@ impl Transport {
         &self,
         method: Method,
         path_and_query: &str,
-        headers: Cow<'_, HeaderMap>,
+        headers: Headers<'_>,
         body: Bytes,
     ) -> Result<Exchange, TransportError> {
         let asked = now();
@@ -180,7 +180,7 @@ impl Transport {
                 method: &outgoing.method,
                 target: outgoing.target.as_str(),
                 host: &self.shared.host,
-                headers: &outgoing.headers,
+                headers: outgoing.headers,
                 body: &outgoing.body,
             };
             let whole = http1_exchange(conn, &request).await?;
@@ -224,7 +224,7 @@ impl Transport {
                 method: &head.method,
                 target,
                 host: &self.shared.host,
-                headers: &head.headers,
+                headers: Headers::shared(&head.headers),
                 body: &body,
             };
             let whole = http1_exchange(conn, &again).await?;
@@ -250,7 +250,7 @@ async fn http1_exchange(
         .map_err(|err| h1_failure(&err))?;
     Ok(Whole {
         status: head.status,
-        headers: head.headers,
+        headers: ResponseHeaders::head(head.bytes),
         body,
     })
 }
@@ -262,7 +262,7 @@ async fn whole_http2(response: Response<Incoming>) -> Result<Whole, Failure> {
         .map_err(|err| exchange_failure(&err))?;
     Ok(Whole {
         status: head.status.as_u16(),
-        headers: head.headers,
+        headers: ResponseHeaders::map(head.headers),
         body,
     })
 }

@@ -7,9 +7,9 @@
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use http::HeaderMap;
+use http::{HeaderMap, HeaderName, HeaderValue};
 
-use super::ErrorKind;
+use super::{ErrorKind, h1};
 
 /// A response received in full, whatever its status.
 #[derive(Debug, Clone)]
@@ -23,9 +23,49 @@ pub struct Exchange {
     /// The HTTP status code.
     pub status: u16,
     /// The response headers.
-    pub headers: HeaderMap,
+    pub headers: ResponseHeaders,
     /// The whole response body.
     pub body: Bytes,
+}
+
+/// A response's headers. Over HTTP/1.1 the head is kept as it arrived and
+/// a header is looked up when asked for: most responses are never asked,
+/// and building a map for each cost more than the rest of reading it.
+#[derive(Debug, Clone)]
+pub struct ResponseHeaders(Kept);
+
+#[derive(Debug, Clone)]
+enum Kept {
+    Map(HeaderMap),
+    Head(Bytes),
+}
+
+impl ResponseHeaders {
+    /// Headers already in a map, as HTTP/2 delivers them.
+    pub(super) fn map(map: HeaderMap) -> Self {
+        ResponseHeaders(Kept::Map(map))
+    }
+
+    /// The headers of an HTTP/1.1 head read by this transport.
+    pub(super) fn head(head: Bytes) -> Self {
+        ResponseHeaders(Kept::Head(head))
+    }
+
+    /// The first value of header `name`, if any.
+    pub fn get(&self, name: &HeaderName) -> Option<HeaderValue> {
+        match &self.0 {
+            Kept::Map(map) => map.get(name).cloned(),
+            Kept::Head(head) => h1::header_in(head, name).into_iter().next(),
+        }
+    }
+
+    /// Every header, as a map.
+    pub fn to_map(&self) -> HeaderMap {
+        match &self.0 {
+            Kept::Map(map) => map.clone(),
+            Kept::Head(head) => h1::header_map(head),
+        }
+    }
 }
 
 /// A request that got no complete response. It is a measurement, not an

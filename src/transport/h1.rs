@@ -20,11 +20,13 @@ use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 
 use bytes::{Bytes, BytesMut};
-use http::header::{CONNECTION, CONTENT_LENGTH, HOST, TRANSFER_ENCODING};
+use http::header::{CONTENT_LENGTH, HOST};
 use http::{HeaderMap, HeaderName, HeaderValue, Method};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
 use tokio_rustls::client::TlsStream;
+
+use super::request::Headers;
 
 /// Most headers a response head may carry; hyper allows as many.
 const MAX_HEADERS: usize = 100;
@@ -125,8 +127,8 @@ pub(super) enum H1Error {
 pub(super) struct Head {
     /// The status code.
     pub(super) status: u16,
-    /// The headers; their values share the head's bytes.
-    pub(super) headers: HeaderMap,
+    /// The head as received, status line and headers.
+    pub(super) bytes: Bytes,
 }
 
 /// How a response's body ends.
@@ -140,7 +142,7 @@ enum Framing {
 /// What the head says, before the body is read.
 struct Parsed {
     status: u16,
-    headers: HeaderMap,
+    head: Bytes,
     framing: Framing,
     keep_alive: bool,
 }
@@ -154,7 +156,7 @@ pub(super) struct H1Request<'a> {
     /// The `Host` header, unless `headers` has one.
     pub(super) host: &'a HeaderValue,
     /// The request's headers.
-    pub(super) headers: &'a HeaderMap,
+    pub(super) headers: Headers<'a>,
     /// The body, possibly empty.
     pub(super) body: &'a [u8],
 }
@@ -237,7 +239,7 @@ impl H1Conn {
 
         let head = Head {
             status: parsed.status,
-            headers: parsed.headers,
+            bytes: parsed.head,
         };
         Ok((head, body))
     }
@@ -397,14 +399,14 @@ fn encode_request(out: &mut Vec<u8>, request: &H1Request<'_>) {
     out.extend_from_slice(request.target.as_bytes());
     out.extend_from_slice(b" HTTP/1.1\r\n");
 
-    if !request.headers.contains_key(HOST) {
+    if !request.headers.contains(&HOST) {
         put_header(out, HOST.as_str(), request.host.as_bytes());
     }
-    for (name, value) in request.headers {
+    for (name, value) in request.headers.iter() {
         put_header(out, name.as_str(), value.as_bytes());
     }
     let bodyless = matches!(*request.method, Method::GET | Method::HEAD);
-    if !request.headers.contains_key(CONTENT_LENGTH) && (!bodyless || !request.body.is_empty()) {
+    if !request.headers.contains(&CONTENT_LENGTH) && (!bodyless || !request.body.is_empty()) {
         let mut digits = itoa::Buffer::new();
         put_header(
             out,
@@ -435,112 +437,84 @@ fn trim(write: &mut Vec<u8>) {
 const FEW_HEADERS: usize = 24;
 
 /// Takes a whole head off the front of `read`, or `None` while it is
-/// incomplete.
+/// incomplete. Only what framing needs is read from its headers here; the
+/// head is kept whole, and a header asked for later is found in it then
+/// ([`header_in`]), because callers seldom ask.
 fn take_head(read: &mut BytesMut) -> Result<Option<Parsed>, H1Error> {
-    match parse_into::<FEW_HEADERS>(read) {
-        Err(httparse::Error::TooManyHeaders) => parse_into::<MAX_HEADERS>(read),
+    let summary = match summarize::<FEW_HEADERS>(read) {
+        Err(httparse::Error::TooManyHeaders) => summarize::<MAX_HEADERS>(read),
         other => other,
-    }
-    .map_err(|err| H1Error::Malformed(format!("bad response head: {err}")))?
-    .map(build_head)
-    .transpose()
-}
-
-/// Where a header's name and value sit in the head.
-type Spot = (usize, usize, usize, usize);
-
-/// A head split off the read buffer, its headers not yet a map.
-struct RawHead {
-    bytes: Bytes,
-    spots: Vec<Spot>,
-    status: u16,
-    http10: bool,
-}
-
-/// Parses a head with room for `N` headers, and splits it off `read`. Only
-/// the places of the names and values are kept: the parser's slices borrow
-/// `read`, and the values become slices of the split-off head.
-fn parse_into<const N: usize>(read: &mut BytesMut) -> Result<Option<RawHead>, httparse::Error> {
-    let mut slots = [httparse::EMPTY_HEADER; N];
-    let mut response = httparse::Response::new(&mut slots);
-    let head_len = match response.parse(read)? {
-        httparse::Status::Complete(len) => len,
-        httparse::Status::Partial => return Ok(None),
     };
-    let start = read.as_ptr() as usize;
-    let spots = response
-        .headers
-        .iter()
-        .map(|header| {
-            let name = header.name.as_ptr() as usize - start;
-            let value = header.value.as_ptr() as usize - start;
-            (name, header.name.len(), value, header.value.len())
-        })
-        .collect();
-    let status = response.code.unwrap_or_default();
-    let http10 = response.version == Some(0);
-    Ok(Some(RawHead {
-        bytes: read.split_to(head_len).freeze(),
-        spots,
-        status,
-        http10,
+    let summary = match summary {
+        Ok(Some(summary)) => summary?,
+        Ok(None) => return Ok(None),
+        Err(err) => return Err(H1Error::Malformed(format!("bad response head: {err}"))),
+    };
+    let head = read.split_to(summary.head_len).freeze();
+    Ok(Some(Parsed {
+        status: summary.status,
+        head,
+        framing: summary.framing,
+        keep_alive: summary.keep_alive,
     }))
 }
 
-/// The head's headers as a map whose values share the head's bytes.
-fn build_head(raw: RawHead) -> Result<Parsed, H1Error> {
-    let head = raw.bytes;
-    let mut headers = HeaderMap::with_capacity(raw.spots.len());
-    for &(name_at, name_len, value_at, value_len) in &raw.spots {
-        let name = &head[name_at..name_at + name_len];
-        let name = HeaderName::from_bytes(name).map_err(|_| {
-            H1Error::Malformed(format!(
-                "bad header name {:?}",
-                String::from_utf8_lossy(name)
-            ))
-        })?;
-        let value = HeaderValue::from_maybe_shared(head.slice(value_at..value_at + value_len))
-            .map_err(|_| H1Error::Malformed(format!("bad value for header {name}")))?;
-        headers.append(name, value);
-    }
+/// What a head's parse tells before the head is split off.
+struct Summary {
+    head_len: usize,
+    status: u16,
+    framing: Framing,
+    keep_alive: bool,
+}
 
-    let (status, http10) = (raw.status, raw.http10);
-    let framing = framing(status, &headers)?;
-    let keep_alive = keep_alive(&headers, http10);
-    Ok(Parsed {
+/// Parses the head at the front of `buf` with room for `N` headers.
+fn summarize<const N: usize>(
+    buf: &[u8],
+) -> Result<Option<Result<Summary, H1Error>>, httparse::Error> {
+    let mut slots = [httparse::EMPTY_HEADER; N];
+    let mut response = httparse::Response::new(&mut slots);
+    let head_len = match response.parse(buf)? {
+        httparse::Status::Complete(len) => len,
+        httparse::Status::Partial => return Ok(None),
+    };
+    let status = response.code.unwrap_or_default();
+    let http10 = response.version == Some(0);
+
+    let summary = framing(status, response.headers).map(|framing| Summary {
+        head_len,
         status,
-        headers,
         framing,
-        keep_alive,
-    })
+        keep_alive: keep_alive(response.headers, http10),
+    });
+    Ok(Some(summary))
 }
 
 /// How the body of a response with `status` and `headers` ends (RFC 9112
 /// section 6.3).
-fn framing(status: u16, headers: &HeaderMap) -> Result<Framing, H1Error> {
+fn framing(status: u16, headers: &[httparse::Header<'_>]) -> Result<Framing, H1Error> {
     if matches!(status, 204 | 304) || (100..200).contains(&status) {
         return Ok(Framing::Length(0));
     }
-    if let Some(coding) = headers.get(TRANSFER_ENCODING) {
-        let coding = coding.as_bytes();
-        return if last_token_is(coding, b"chunked") {
-            Ok(Framing::Chunked)
-        } else {
-            Ok(Framing::UntilClose)
-        };
+    let mut length = None;
+    for header in headers {
+        if header.name.eq_ignore_ascii_case("transfer-encoding") {
+            return Ok(if last_token_is(header.value, b"chunked") {
+                Framing::Chunked
+            } else {
+                Framing::UntilClose
+            });
+        }
+        if header.name.eq_ignore_ascii_case("content-length") {
+            let len = parse_length(header.value)?;
+            if length.is_some_and(|earlier| earlier != len) {
+                return Err(H1Error::Malformed(
+                    "conflicting Content-Length headers".into(),
+                ));
+            }
+            length = Some(len);
+        }
     }
-
-    let mut lengths = headers.get_all(CONTENT_LENGTH).iter();
-    let Some(first) = lengths.next() else {
-        return Ok(Framing::UntilClose);
-    };
-    let len = parse_length(first.as_bytes())?;
-    if lengths.any(|other| parse_length(other.as_bytes()).ok() != Some(len)) {
-        return Err(H1Error::Malformed(
-            "conflicting Content-Length headers".into(),
-        ));
-    }
-    Ok(Framing::Length(len))
+    Ok(length.map_or(Framing::UntilClose, Framing::Length))
 }
 
 fn parse_length(value: &[u8]) -> Result<usize, H1Error> {
@@ -554,11 +528,11 @@ fn parse_length(value: &[u8]) -> Result<usize, H1Error> {
 }
 
 /// True when the connection may be used again after this response.
-fn keep_alive(headers: &HeaderMap, http10: bool) -> bool {
+fn keep_alive(headers: &[httparse::Header<'_>], http10: bool) -> bool {
     let mut tokens = headers
-        .get_all(CONNECTION)
         .iter()
-        .flat_map(|value| value.as_bytes().split(|&b| b == b','))
+        .filter(|header| header.name.eq_ignore_ascii_case("connection"))
+        .flat_map(|header| header.value.split(|&b| b == b','))
         .map(<[u8]>::trim_ascii);
     if http10 {
         tokens.any(|token| token.eq_ignore_ascii_case(b"keep-alive"))
@@ -573,6 +547,46 @@ fn last_token_is(list: &[u8], token: &[u8]) -> bool {
         .is_some_and(|last| last.trim_ascii().eq_ignore_ascii_case(token))
 }
 
+/// The values of header `name` in a head this client read, as slices of
+/// it, in order.
+pub(super) fn header_in(head: &Bytes, name: &HeaderName) -> Vec<HeaderValue> {
+    each_header(head, |found, value| (found == name).then_some(value))
+}
+
+/// Every header of a head this client read, as a map whose values are
+/// slices of the head.
+pub(super) fn header_map(head: &Bytes) -> HeaderMap {
+    let mut map = HeaderMap::new();
+    for (name, value) in each_header(head, |name, value| Some((name.clone(), value))) {
+        map.append(name, value);
+    }
+    map
+}
+
+/// Runs `pick` over each header of `head`, keeping what it returns. The
+/// head parsed once already, so a header that fails now is skipped.
+fn each_header<T>(
+    head: &Bytes,
+    mut pick: impl FnMut(&HeaderName, HeaderValue) -> Option<T>,
+) -> Vec<T> {
+    let mut slots = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut response = httparse::Response::new(&mut slots);
+    if response.parse(head).is_err() {
+        return Vec::new();
+    }
+    let mut picked = Vec::new();
+    for header in response.headers.iter() {
+        let Ok(name) = HeaderName::from_bytes(header.name.as_bytes()) else {
+            continue;
+        };
+        let Ok(value) = HeaderValue::from_maybe_shared(head.slice_ref(header.value)) else {
+            continue;
+        };
+        picked.extend(pick(&name, value));
+    }
+    picked
+}
+
 fn too_large(len: usize) -> H1Error {
     H1Error::Malformed(format!(
         "the response body ({len} bytes) is larger than the {MAX_BODY}-byte limit"
@@ -583,6 +597,7 @@ fn too_large(len: usize) -> H1Error {
 mod tests {
     use std::time::Duration;
 
+    use http::header::{ACCEPT, AUTHORIZATION};
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     use tokio::net::TcpListener;
 
@@ -636,7 +651,7 @@ mod tests {
             method: &Method::GET,
             target: "/clientweb/api/v2/availability?tenantUrl=x",
             host,
-            headers,
+            headers: Headers::shared(headers),
             body: b"",
         }
     }
@@ -654,7 +669,8 @@ mod tests {
         for round in 0..2 {
             let (head, body) = conn.exchange(&get(&headers, &host)).await.unwrap();
             assert_eq!(head.status, 200);
-            assert_eq!(head.headers["set-cookie"], "a=1");
+            let cookie = header_in(&head.bytes, &HeaderName::from_static("set-cookie"));
+            assert_eq!(cookie, ["a=1"]);
             assert_eq!(&body[..], b"hello");
             assert!(conn.is_reusable());
             // The server waits for the next request: nothing to read.
@@ -674,23 +690,39 @@ mod tests {
     async fn a_post_carries_its_headers_and_length() {
         let reply: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}";
         let (mut conn, server) = serve(vec![vec![reply]]).await;
-        let mut headers = HeaderMap::new();
-        headers.insert(
-            "authorization",
-            HeaderValue::from_static("MOBILE-API-140-327-PLAIN x"),
-        );
+        let mut shared = HeaderMap::new();
+        shared.insert("user-agent", HeaderValue::from_static("shared"));
+        shared.insert("accept", HeaderValue::from_static("text/plain"));
+        let own = [
+            (
+                AUTHORIZATION,
+                HeaderValue::from_static("MOBILE-API-140-327-PLAIN x"),
+            ),
+            (ACCEPT, HeaderValue::from_static("application/json")),
+        ];
         let host = host();
         let request = H1Request {
             method: &Method::POST,
             target: "/chats",
             host: &host,
-            headers: &headers,
+            headers: Headers {
+                shared: &shared,
+                own: &own,
+            },
             body: b"{\"a\":1}",
         };
 
         conn.exchange(&request).await.unwrap();
         let seen = server.await.unwrap();
         assert!(seen[0].contains("authorization: MOBILE-API-140-327-PLAIN x\r\n"));
+        assert!(seen[0].contains("user-agent: shared\r\n"), "{}", seen[0]);
+        // An own header replaces the shared one of its name.
+        assert_eq!(seen[0].matches("accept:").count(), 1, "{}", seen[0]);
+        assert!(
+            seen[0].contains("accept: application/json\r\n"),
+            "{}",
+            seen[0]
+        );
         assert!(seen[0].contains("content-length: 7\r\n"), "{}", seen[0]);
         assert!(seen[0].ends_with("\r\n\r\n{\"a\":1}"), "{}", seen[0]);
     }
@@ -765,8 +797,9 @@ mod tests {
         let (headers, host) = (HeaderMap::new(), host());
 
         let (head, _) = conn.exchange(&get(&headers, &host)).await.unwrap();
-        assert_eq!(head.headers.len(), FEW_HEADERS + 11);
-        assert_eq!(head.headers["x-h30"], "30");
+        let map = header_map(&head.bytes);
+        assert_eq!(map.len(), FEW_HEADERS + 11);
+        assert_eq!(map["x-h30"], "30");
         server.await.unwrap();
     }
 

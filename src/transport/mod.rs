@@ -28,6 +28,7 @@ mod waiters;
 pub use crate::metrics::ErrorKind;
 pub use client::Transport;
 pub use config::TransportConfig;
-pub use exchange::{Exchange, TransportError};
+pub use exchange::{Exchange, ResponseHeaders, TransportError};
 pub use fd_limit::raise_fd_limit;
+pub use request::Headers;
 pub use shared::TransportShared;

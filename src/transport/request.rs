@@ -3,16 +3,57 @@
 //! hyper makes the `:scheme` and `:authority` pseudo-headers. Which one is
 //! known only once the connection is, so the form is chosen then.
 
-use std::borrow::Cow;
-
 use bytes::Bytes;
 use http::header::HOST;
 use http::uri::{self, PathAndQuery};
-use http::{HeaderMap, Method, Request, Uri, Version};
+use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, Uri, Version};
 use http_body_util::Full;
 
 use super::TransportShared;
 use super::dial::ReqBody;
+
+/// A request's headers: a set that many requests share, borrowed, and the
+/// few that are this request's own, which win over shared ones of the same
+/// name. HTTP/1.1 writes both straight onto the wire, so a request copies
+/// no header; HTTP/2 joins them into hyper's map.
+#[derive(Clone, Copy, Debug)]
+pub struct Headers<'a> {
+    /// Headers shared with other requests.
+    pub shared: &'a HeaderMap,
+    /// This request's own headers.
+    pub own: &'a [(HeaderName, HeaderValue)],
+}
+
+impl<'a> Headers<'a> {
+    /// Only shared headers.
+    pub fn shared(shared: &'a HeaderMap) -> Self {
+        Headers { shared, own: &[] }
+    }
+
+    /// True when either part has header `name`.
+    pub(super) fn contains(&self, name: &HeaderName) -> bool {
+        self.own.iter().any(|(own, _)| own == name) || self.shared.contains_key(name)
+    }
+
+    /// Every header once, own ones in place of shared ones of their name.
+    pub(super) fn iter(&self) -> impl Iterator<Item = (&'a HeaderName, &'a HeaderValue)> {
+        let own = self.own;
+        let shared = self
+            .shared
+            .iter()
+            .filter(move |(name, _)| !own.iter().any(|(mine, _)| mine == *name));
+        shared.chain(own.iter().map(|(name, value)| (name, value)))
+    }
+
+    /// Both parts joined in one map.
+    fn joined(&self) -> HeaderMap {
+        let mut map = self.shared.clone();
+        for (name, value) in self.own {
+            map.insert(name.clone(), value.clone());
+        }
+        map
+    }
+}
 
 /// A request before it is aimed at a connection.
 pub(super) struct Outgoing<'a> {
@@ -20,9 +61,8 @@ pub(super) struct Outgoing<'a> {
     pub(super) method: Method,
     /// Path and query, such as `/clientweb/api/v2/chats?tenantUrl=x`.
     pub(super) target: PathAndQuery,
-    /// The caller's headers: moved into the request when they are its own,
-    /// copied once when borrowed.
-    pub(super) headers: Cow<'a, HeaderMap>,
+    /// The caller's headers.
+    pub(super) headers: Headers<'a>,
     /// The body, possibly empty.
     pub(super) body: Bytes,
 }
@@ -37,7 +77,7 @@ impl Outgoing<'_> {
     ) -> Result<Request<ReqBody>, http::Error> {
         let mut request = Request::new(Full::new(self.body));
         *request.method_mut() = self.method;
-        *request.headers_mut() = self.headers.into_owned();
+        *request.headers_mut() = self.headers.joined();
         aim(&mut request, self.target, shared, http2)?;
         Ok(request)
     }
