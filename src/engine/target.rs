@@ -123,7 +123,7 @@ async fn preflight(transport: &Arc<TransportShared>, scenario: &Scenario) -> any
         Headers::shared(&none),
         Bytes::new(),
     );
-    // The transport drives its connections as local tasks; the LocalSet
+    // The transport drives HTTP/2 connections as local tasks; the LocalSet
     // closes them when the call is done.
     let result = tokio::task::LocalSet::new().run_until(call).await;
     let Err(err) = result else {

@@ -31,8 +31,9 @@ use super::request::{Headers, Outgoing, reaim};
 use super::{ErrorKind, Exchange, TransportError, TransportShared};
 
 /// A pool of connections to the target and the timing of each request sent
-/// through it. Used from one thread: connections are driven by local tasks,
-/// so [`Transport::send`] must run inside a `tokio::task::LocalSet`.
+/// through it. Used from one thread: HTTP/2 connections are driven by local
+/// tasks, so [`Transport::send`] must run inside a `tokio::task::LocalSet`
+/// (HTTP/1.1 ones are driven by the requests themselves).
 pub struct Transport {
     shared: Arc<TransportShared>,
     pool: Pool,
