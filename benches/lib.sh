@@ -5,7 +5,7 @@ set -euo pipefail
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$BENCH_DIR/.." && pwd)
-CHATLOAD="$ROOT/target/release/chatload"
+CHATLOAD="${CARGO_TARGET_DIR:-$ROOT/target}/release/chatload"
 WORK=$(mktemp -d /tmp/chatload-bench.XXXXXX)
 PIDS=()
 

@@ -1,7 +1,8 @@
 //! Micro-benchmarks of the hot paths: recording a request, formatting the
 //! Authorization header, serialising a client event, parsing a poll
-//! response. A plain harness (no extra crate): each case runs for a fixed
-//! number of iterations after a warm-up and prints nanoseconds per call.
+//! response, and the once-a-second harvest of a busy probe run. A plain
+//! harness (no extra crate): each case runs for a fixed number of
+//! iterations after a warm-up and prints nanoseconds per call.
 //!
 //! `cargo bench --bench micro`. For instruction counts that noise does not
 //! disturb: `valgrind --tool=callgrind target/release/deps/micro-*`.
@@ -11,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use chatload::api::events::EventsRef;
 use chatload::api::{ClientEvent, Credentials, Endpoint, EventsBody, ServerEvent};
-use chatload::metrics::{Measure, Outcome, WorkerMetrics};
+use chatload::metrics::{Harvester, Measure, Outcome, Snapshot, WorkerMetrics};
 
 const POLL_RESPONSE: &str = r#"{"events":[
  {"event":"chat_session_party_joined","party_id":"FA713225-A136-4EE4-AF5A-467019A84D67",
@@ -37,7 +38,50 @@ fn bench(name: &str, iterations: u64, mut f: impl FnMut(u64)) {
     println!("{name:<40} {per_call:>10.1} ns/call");
 }
 
+/// One second of the overhead benchmark's probe at 85 000 requests/s:
+/// responses of 0.1 to 5 ms, send lags of up to a millisecond.
+fn probe_interval(metrics: &mut WorkerMetrics, seed: u64) -> Snapshot {
+    let base = Instant::now();
+    for i in 0..85_000u64 {
+        let spread = (i * 7919 + seed) % 4900;
+        let sent = base + Duration::from_micros(spread % 1000);
+        let done = sent + Duration::from_micros(100 + spread);
+        metrics.record_request(
+            Endpoint::Availability,
+            base,
+            sent,
+            done,
+            Outcome::Status(200),
+        );
+        metrics.record_measure(Measure::PoolWait, Duration::ZERO);
+        metrics.record_measure(Measure::SendLag, sent - base);
+    }
+    metrics.take()
+}
+
+/// The harvester's share of each second, timed apart from recording it.
+fn bench_harvest() {
+    const SECONDS: u64 = 200;
+    let mut metrics = WorkerMetrics::new();
+    let mut harvester = Harvester::new(std::time::SystemTime::now());
+    let mut spent = Duration::ZERO;
+    for k in 0..SECONDS {
+        let snapshot = probe_interval(&mut metrics, k);
+        let start = Instant::now();
+        harvester.add_interval(k, Duration::from_secs(1), snapshot);
+        spent += start.elapsed();
+    }
+    black_box(harvester.finish());
+    let per_call = spent.as_nanos() as f64 / SECONDS as f64;
+    println!(
+        "{:<40} {per_call:>10.1} ns/call",
+        "harvest one probe interval"
+    );
+}
+
 fn main() {
+    bench_harvest();
+
     let mut metrics = WorkerMetrics::new();
     let base = Instant::now();
     bench("record_request + 2 measures", 5_000_000, |i| {
