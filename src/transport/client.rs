@@ -47,9 +47,6 @@ struct Failure {
     detail: String,
 }
 
-/// A whole response: its head and its body.
-type Whole = (response::Parts, Bytes);
-
 impl Transport {
     /// A pool of connections under the run's cap. Opens nothing until the
     /// first request.
@@ -87,34 +84,59 @@ impl Transport {
         };
         let (checkout, sent) = self.checkout(asked).await;
         let pool_wait = sent.saturating_duration_since(asked);
-
         let outgoing = Outgoing {
             method,
             target,
             headers,
             body,
         };
-        let outcome = self.exchange_within_timeout(checkout, outgoing, sent).await;
-        let done = now();
+        let fail = move |failure: Failure| failed(failure, sent, pool_wait);
 
-        match outcome {
-            Ok(((head, body), live)) => {
-                // After `done`: a request queued for this connection starts
-                // no earlier than this one ended.
-                live.release(done);
-                Ok(exchange(head, body, sent, done, pool_wait))
-            }
-            Err(Failure { kind, detail }) => {
-                tracing::trace!(%kind, %detail, "request failed");
-                Err(TransportError {
-                    kind,
-                    sent,
-                    done,
-                    pool_wait,
-                    detail,
-                })
-            }
+        // One timer bounds connecting, the exchange and reading the body,
+        // and every step is awaited here rather than in a function of its
+        // own: what a step uses up (the checkout, the request) is then not
+        // kept beside the steps after it, and a held long poll holds little
+        // more than its connection, hyper's response future and the timer.
+        let limit = self.shared.request_timeout;
+        let deadline = tokio::time::Instant::from_std(sent) + limit;
+        let mut timer = pin!(tokio::time::sleep_until(deadline));
+        macro_rules! within {
+            ($step:expr) => {
+                tokio::select! {
+                    biased;
+                    outcome = $step => outcome,
+                    () = timer.as_mut() => return Err(fail(timed_out(limit))),
+                }
+            };
         }
+
+        let mut live = within!(checkout.connect()).map_err(|err| fail(dial_failure(err)))?;
+        let request = outgoing
+            .into_request(&self.shared, live.is_http2())
+            .map_err(|err| fail(unbuildable(err)))?;
+        let response = match within!(live.send(request)) {
+            Ok(response) => response,
+            Err(mut refused) => match refused.take_message() {
+                Some(request) if live.is_reused() => {
+                    // The reused connection closed as the request reached it
+                    // and none of it left: the request may go again, once.
+                    drop(live);
+                    let (again, response) =
+                        within!(Box::pin(self.resend(request))).map_err(fail)?;
+                    live = again;
+                    response
+                }
+                _ => return Err(fail(exchange_failure(refused.error()))),
+            },
+        };
+
+        let (head, body) = response.into_parts();
+        let body = within!(read_body(body)).map_err(|err| fail(exchange_failure(&err)))?;
+        let done = now();
+        // After `done`: a request queued for this connection starts no
+        // earlier than this one ended.
+        live.release(done);
+        Ok(exchange(head, body, sent, done, pool_wait))
     }
 
     /// A connection and the instant it was granted. Most checkouts finish
@@ -136,58 +158,6 @@ impl Transport {
         let target = PathAndQuery::try_from(path_and_query)?;
         *last = Some(target.clone());
         Ok(target)
-    }
-
-    async fn exchange_within_timeout<'p>(
-        &'p self,
-        checkout: Checkout<'p>,
-        outgoing: Outgoing<'_>,
-        sent: Instant,
-    ) -> Result<(Whole, Live<'p>), Failure> {
-        let limit = self.shared.request_timeout;
-        let deadline = tokio::time::Instant::from_std(sent) + limit;
-        match tokio::time::timeout_at(deadline, self.exchange(checkout, outgoing)).await {
-            Ok(outcome) => outcome,
-            Err(_elapsed) => Err(Failure {
-                kind: ErrorKind::Timeout,
-                detail: format!(
-                    "no complete response within {}",
-                    humantime::format_duration(limit)
-                ),
-            }),
-        }
-    }
-
-    async fn exchange<'p>(
-        &'p self,
-        checkout: Checkout<'p>,
-        outgoing: Outgoing<'_>,
-    ) -> Result<(Whole, Live<'p>), Failure> {
-        let mut live = checkout.connect().await.map_err(dial_failure)?;
-        let request = outgoing
-            .into_request(&self.shared, live.is_http2())
-            .map_err(unbuildable)?;
-
-        let response = match live.send(request).await {
-            Ok(response) => response,
-            Err(mut refused) => match refused.take_message() {
-                Some(request) if live.is_reused() => {
-                    // The reused connection closed as the request reached it
-                    // and none of it left: the request may go again, once.
-                    drop(live);
-                    let (again, response) = Box::pin(self.resend(request)).await?;
-                    live = again;
-                    response
-                }
-                _ => return Err(exchange_failure(refused.error())),
-            },
-        };
-
-        let (head, body) = response.into_parts();
-        let body = read_body(body)
-            .await
-            .map_err(|err| exchange_failure(&err))?;
-        Ok(((head, body), live))
     }
 
     /// Sends a request again on another connection. Boxed by the caller:
@@ -227,6 +197,29 @@ async fn read_body(mut body: Incoming) -> Result<Bytes, hyper::Error> {
         }
     }
     Ok(joined.map_or(first, BytesMut::freeze))
+}
+
+/// A failed exchange with its times: it ends now.
+fn failed(failure: Failure, sent: Instant, pool_wait: Duration) -> TransportError {
+    let Failure { kind, detail } = failure;
+    tracing::trace!(%kind, %detail, "request failed");
+    TransportError {
+        kind,
+        sent,
+        done: now(),
+        pool_wait,
+        detail,
+    }
+}
+
+fn timed_out(limit: Duration) -> Failure {
+    Failure {
+        kind: ErrorKind::Timeout,
+        detail: format!(
+            "no complete response within {}",
+            humantime::format_duration(limit)
+        ),
+    }
 }
 
 fn dial_failure(err: super::dial::DialError) -> Failure {
