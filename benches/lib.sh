@@ -5,6 +5,8 @@ set -euo pipefail
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$BENCH_DIR/.." && pwd)
+# A private target directory (CARGO_TARGET_DIR) is honoured, so a worktree
+# can measure its own build without touching the main checkout's.
 CHATLOAD="${CARGO_TARGET_DIR:-$ROOT/target}/release/chatload"
 WORK=$(mktemp -d /tmp/chatload-bench.XXXXXX)
 PIDS=()

@@ -6,6 +6,7 @@
 # client between the smallest and the largest count.
 #
 #   benches/memory.sh [counts...]     (default: 1000 10000 50000)
+#   MODES=h2 benches/memory.sh ...    (only the shared HTTP/2 pool)
 source "$(dirname "$0")/lib.sh"
 
 COUNTS=("${@:-1000 10000 50000}")
@@ -63,7 +64,9 @@ TOML
 
 echo "| pool | chats wanted | active chats (peak) | generator RSS (MiB) |"
 echo "| --- | ---: | ---: | ---: |"
-for mode in h2 h1; do
+# shellcheck disable=SC2206
+MODE_LIST=(${MODES:-h2 h1})
+for mode in "${MODE_LIST[@]}"; do
   first=""; last=""
   for n in "${COUNTS[@]}"; do
     read -r _ _ rss peak < <(measure "$mode" "$n")

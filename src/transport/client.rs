@@ -92,41 +92,75 @@ impl Transport {
         };
         let (checkout, sent) = self.checkout(asked).await;
         let pool_wait = sent.saturating_duration_since(asked);
+        let fail = move |failure: Failure| failed(failure, sent, pool_wait);
 
-        let outgoing = Outgoing {
-            method,
-            target,
-            headers,
-            body,
-        };
-        let outcome = self.exchange_within_timeout(checkout, outgoing, sent).await;
-        let done = now();
-
-        match outcome {
-            Ok((whole, live)) => {
-                // After `done`: a request queued for this connection starts
-                // no earlier than this one ended.
-                live.release(done);
-                Ok(Exchange {
-                    sent,
-                    done,
-                    pool_wait,
-                    status: whole.status,
-                    headers: whole.headers,
-                    body: whole.body,
-                })
-            }
-            Err(Failure { kind, detail }) => {
-                tracing::trace!(%kind, %detail, "request failed");
-                Err(TransportError {
-                    kind,
-                    sent,
-                    done,
-                    pool_wait,
-                    detail,
-                })
-            }
+        // One timer bounds connecting, the exchange and reading the body,
+        // and every step is awaited here rather than in a function of its
+        // own: what a step uses up (the checkout, the request) is then not
+        // kept beside the steps after it, and a held long poll holds little
+        // more than its connection, the response future and the timer.
+        let limit = self.shared.request_timeout;
+        let deadline = tokio::time::Instant::from_std(sent) + limit;
+        let mut timer = pin!(tokio::time::sleep_until(deadline));
+        macro_rules! within {
+            ($step:expr) => {
+                tokio::select! {
+                    biased;
+                    outcome = $step => outcome,
+                    () = timer.as_mut() => return Err(fail(timed_out(limit))),
+                }
+            };
         }
+
+        let mut live = within!(checkout.connect()).map_err(|err| fail(dial_failure(err)))?;
+        let whole = if let Some(conn) = live.http1() {
+            let request = H1Request {
+                method: &method,
+                target: target.as_str(),
+                host: &self.shared.host,
+                headers,
+                body: &body,
+            };
+            within!(http1_exchange(conn, &request)).map_err(fail)?
+        } else {
+            let outgoing = Outgoing {
+                method,
+                target,
+                headers,
+                body,
+            };
+            let request = outgoing
+                .into_request(&self.shared, true)
+                .map_err(|err| fail(unbuildable(err)))?;
+            match within!(live.send_http2(request)) {
+                Ok(response) => within!(whole_http2(response)).map_err(fail)?,
+                Err(mut refused) => match refused.take_message() {
+                    Some(request) if live.is_reused() => {
+                        // The reused connection closed as the request reached
+                        // it and none of it left: it may go again, once.
+                        drop(live);
+                        let (whole, again) =
+                            within!(Box::pin(self.resend(request))).map_err(fail)?;
+                        live = again;
+                        whole
+                    }
+                    _ => return Err(fail(exchange_failure(refused.error()))),
+                },
+            }
+        };
+
+        let done = now();
+        // After `done`: a request queued for this connection starts no
+        // earlier than this one ended.
+        live.release(done);
+        Ok(Exchange {
+            sent,
+            done,
+            pool_wait,
+            status: whole.status,
+            headers: whole.headers,
+            body: whole.body,
+        })
     }
 
     /// A connection and the instant it was granted. Most checkouts finish
@@ -148,61 +182,6 @@ impl Transport {
         let target = PathAndQuery::try_from(path_and_query)?;
         *last = Some(target.clone());
         Ok(target)
-    }
-
-    async fn exchange_within_timeout<'p>(
-        &'p self,
-        checkout: Checkout<'p>,
-        outgoing: Outgoing<'_>,
-        sent: Instant,
-    ) -> Result<(Whole, Live<'p>), Failure> {
-        let limit = self.shared.request_timeout;
-        let deadline = tokio::time::Instant::from_std(sent) + limit;
-        match tokio::time::timeout_at(deadline, self.exchange(checkout, outgoing)).await {
-            Ok(outcome) => outcome,
-            Err(_elapsed) => Err(Failure {
-                kind: ErrorKind::Timeout,
-                detail: format!(
-                    "no complete response within {}",
-                    humantime::format_duration(limit)
-                ),
-            }),
-        }
-    }
-
-    async fn exchange<'p>(
-        &'p self,
-        checkout: Checkout<'p>,
-        outgoing: Outgoing<'_>,
-    ) -> Result<(Whole, Live<'p>), Failure> {
-        let mut live = checkout.connect().await.map_err(dial_failure)?;
-        if let Some(conn) = live.http1() {
-            let request = H1Request {
-                method: &outgoing.method,
-                target: outgoing.target.as_str(),
-                host: &self.shared.host,
-                headers: outgoing.headers,
-                body: &outgoing.body,
-            };
-            let whole = http1_exchange(conn, &request).await?;
-            return Ok((whole, live));
-        }
-
-        let request = outgoing
-            .into_request(&self.shared, true)
-            .map_err(unbuildable)?;
-        match live.send_http2(request).await {
-            Ok(response) => Ok((whole_http2(response).await?, live)),
-            Err(mut refused) => match refused.take_message() {
-                Some(request) if live.is_reused() => {
-                    // The reused connection closed as the request reached it
-                    // and none of it left: the request may go again, once.
-                    drop(live);
-                    Box::pin(self.resend(request)).await
-                }
-                _ => Err(exchange_failure(refused.error())),
-            },
-        }
     }
 
     /// Sends a request again on another connection. Boxed by the caller:
@@ -287,6 +266,29 @@ async fn read_body(mut body: Incoming) -> Result<Bytes, hyper::Error> {
         }
     }
     Ok(joined.map_or(first, BytesMut::freeze))
+}
+
+/// A failed exchange with its times: it ends now.
+fn failed(failure: Failure, sent: Instant, pool_wait: Duration) -> TransportError {
+    let Failure { kind, detail } = failure;
+    tracing::trace!(%kind, %detail, "request failed");
+    TransportError {
+        kind,
+        sent,
+        done: now(),
+        pool_wait,
+        detail,
+    }
+}
+
+fn timed_out(limit: Duration) -> Failure {
+    Failure {
+        kind: ErrorKind::Timeout,
+        detail: format!(
+            "no complete response within {}",
+            humantime::format_duration(limit)
+        ),
+    }
 }
 
 fn dial_failure(err: super::dial::DialError) -> Failure {

@@ -102,7 +102,11 @@ async fn http2_handshake<T>(io: T) -> Result<Conn, DialError>
 where
     T: hyper::rt::Read + hyper::rt::Write + Unpin + 'static,
 {
-    let (sender, connection) = http2::handshake(LocalExec, io)
+    // Boxed: hyper spawns a task for every request in flight, sized for the
+    // largest of its task kinds, the connection's own, which would hold the
+    // stream inline. A TLS stream is over a kilobyte, paid again by every
+    // held long poll.
+    let (sender, connection) = http2::handshake(LocalExec, Box::new(io))
         .await
         .map_err(DialError::Handshake)?;
     tokio::task::spawn_local(drive(connection));

@@ -8,6 +8,7 @@
 //! [`Live::release`] after a whole response puts it back for reuse.
 
 use std::cell::{Cell, RefCell};
+use std::future::Future;
 use std::rc::Rc;
 use std::time::Instant;
 
@@ -208,16 +209,20 @@ impl Live<'_> {
 
     /// Sends `request` on an HTTP/2 stream. A request the connection
     /// refused before writing any of it comes back inside the error, so it
-    /// can go elsewhere.
-    pub(super) async fn send_http2(
+    /// can go elsewhere. hyper's future is handed on as it is, not wrapped
+    /// in one of ours that would keep a second copy of the request for as
+    /// long as a long poll is held.
+    ///
+    /// # Panics
+    ///
+    /// On an HTTP/1.1 connection, which the caller drives itself.
+    pub(super) fn send_http2(
         &mut self,
         request: Request<ReqBody>,
-    ) -> Result<Response<Incoming>, TrySendError<Request<ReqBody>>> {
-        match &mut self.conn {
-            LiveConn::Http2(conn) => {
-                let sent = conn.sender.borrow_mut().try_send_request(request);
-                sent.await
-            }
+    ) -> impl Future<Output = Result<Response<Incoming>, TrySendError<Request<ReqBody>>>> + use<>
+    {
+        match &self.conn {
+            LiveConn::Http2(conn) => conn.sender.borrow_mut().try_send_request(request),
             LiveConn::Http1(_) => unreachable!("send_http2 on an HTTP/1.1 connection"),
         }
     }
