@@ -159,7 +159,10 @@ impl Caller {
             Verb::Post => Method::POST,
         };
         let path_and_query = [path, &self.ctx.tenant_query].concat();
-        let own = self.own_headers(&body);
+        // Cloned out of its cell: the response may replace it while this
+        // request still borrows it.
+        let cookie = self.webchat_cookie.borrow().clone();
+        let own = self.own_headers(body.content_type.as_ref(), cookie.as_ref());
         let headers = Headers {
             shared: &self.ctx.common_headers,
             own: own.as_slice(),
@@ -223,17 +226,22 @@ impl Caller {
     }
 
     /// This request's own headers besides the worker's common ones: the
-    /// client's identity, and what the body and a WebChat cookie add.
-    fn own_headers(&self, body: &Body) -> OwnHeaders {
-        let mut own = OwnHeaders::default();
+    /// client's identity, and the body's content type and a WebChat cookie
+    /// when there are.
+    fn own_headers<'a>(
+        &'a self,
+        content_type: Option<&'a HeaderValue>,
+        cookie: Option<&'a HeaderValue>,
+    ) -> OwnHeaders<'a> {
+        let mut own = OwnHeaders::new();
         if let Some(identity) = &self.authorization {
-            own.push(header::AUTHORIZATION, identity.clone());
+            own.push(&AUTHORIZATION, identity);
         }
-        if let Some(kind) = &body.content_type {
-            own.push(header::CONTENT_TYPE, kind.clone());
+        if let Some(kind) = content_type {
+            own.push(&CONTENT_TYPE, kind);
         }
-        if let Some(cookie) = self.webchat_cookie.borrow().as_ref() {
-            own.push(header::COOKIE, cookie.clone());
+        if let Some(cookie) = cookie {
+            own.push(&COOKIE, cookie);
         }
         own
     }
@@ -258,30 +266,33 @@ impl Caller {
 }
 
 /// A request's own headers, at most one each of identity, content type and
-/// cookie, held on the stack rather than in a map of their own.
-struct OwnHeaders {
-    slots: [(HeaderName, HeaderValue); 3],
+/// cookie: references on the stack, not a map of their own, because a
+/// request's future keeps them for as long as the server holds a poll.
+struct OwnHeaders<'a> {
+    slots: [(&'static HeaderName, &'a HeaderValue); 3],
     len: usize,
 }
 
-impl Default for OwnHeaders {
-    fn default() -> Self {
-        // Placeholders, never sent: only the first `len` slots are.
-        let unused = || (header::AUTHORIZATION, HeaderValue::from_static(""));
+/// What the unused slots hold; never sent.
+static UNUSED: HeaderValue = HeaderValue::from_static("");
+static AUTHORIZATION: HeaderName = header::AUTHORIZATION;
+static CONTENT_TYPE: HeaderName = header::CONTENT_TYPE;
+static COOKIE: HeaderName = header::COOKIE;
+
+impl<'a> OwnHeaders<'a> {
+    fn new() -> Self {
         OwnHeaders {
-            slots: [unused(), unused(), unused()],
+            slots: [(&AUTHORIZATION, &UNUSED); 3],
             len: 0,
         }
     }
-}
 
-impl OwnHeaders {
-    fn push(&mut self, name: HeaderName, value: HeaderValue) {
+    fn push(&mut self, name: &'static HeaderName, value: &'a HeaderValue) {
         self.slots[self.len] = (name, value);
         self.len += 1;
     }
 
-    fn as_slice(&self) -> &[(HeaderName, HeaderValue)] {
+    fn as_slice(&self) -> &[(&HeaderName, &'a HeaderValue)] {
         &self.slots[..self.len]
     }
 }

@@ -693,13 +693,11 @@ mod tests {
         let mut shared = HeaderMap::new();
         shared.insert("user-agent", HeaderValue::from_static("shared"));
         shared.insert("accept", HeaderValue::from_static("text/plain"));
-        let own = [
-            (
-                AUTHORIZATION,
-                HeaderValue::from_static("MOBILE-API-140-327-PLAIN x"),
-            ),
-            (ACCEPT, HeaderValue::from_static("application/json")),
-        ];
+        let (identity, json) = (
+            HeaderValue::from_static("MOBILE-API-140-327-PLAIN x"),
+            HeaderValue::from_static("application/json"),
+        );
+        let own = [(&AUTHORIZATION, &identity), (&ACCEPT, &json)];
         let host = host();
         let request = H1Request {
             method: &Method::POST,

@@ -20,8 +20,9 @@ use super::dial::ReqBody;
 pub struct Headers<'a> {
     /// Headers shared with other requests.
     pub shared: &'a HeaderMap,
-    /// This request's own headers.
-    pub own: &'a [(HeaderName, HeaderValue)],
+    /// This request's own headers. Borrowed too: a request's future keeps
+    /// whatever it holds for as long as a long poll is held.
+    pub own: &'a [(&'a HeaderName, &'a HeaderValue)],
 }
 
 impl<'a> Headers<'a> {
@@ -32,7 +33,7 @@ impl<'a> Headers<'a> {
 
     /// True when either part has header `name`.
     pub(super) fn contains(&self, name: &HeaderName) -> bool {
-        self.own.iter().any(|(own, _)| own == name) || self.shared.contains_key(name)
+        self.own.iter().any(|(own, _)| *own == name) || self.shared.contains_key(name)
     }
 
     /// Every header once, own ones in place of shared ones of their name.
@@ -41,14 +42,14 @@ impl<'a> Headers<'a> {
         let shared = self
             .shared
             .iter()
-            .filter(move |(name, _)| !own.iter().any(|(mine, _)| mine == *name));
-        shared.chain(own.iter().map(|(name, value)| (name, value)))
+            .filter(move |(name, _)| !own.iter().any(|(mine, _)| mine == name));
+        shared.chain(own.iter().copied())
     }
 
     /// Both parts joined in one map.
     fn joined(&self) -> HeaderMap {
         let mut map = self.shared.clone();
-        for (name, value) in self.own {
+        for &(name, value) in self.own {
             map.insert(name.clone(), value.clone());
         }
         map
