@@ -131,26 +131,59 @@ impl Caller {
         path: &str,
         body: Body,
     ) -> Reply {
+        let path_and_query = self.with_tenant(path);
+        self.call_joined(endpoint, intended, &path_and_query, body)
+            .await
+    }
+
+    /// [`Caller::call`] for a path already joined to the tenant query by
+    /// [`Caller::with_tenant`], as loops that send one path again and
+    /// again hold it.
+    pub async fn call_joined(
+        &self,
+        endpoint: Endpoint,
+        intended: Instant,
+        path_and_query: &str,
+        body: Body,
+    ) -> Reply {
         // Boxed: the exchange's state is large and lives only while the
         // request is in flight, while the futures that await it (a whole
         // chat's) live as long as the client; inline, every client would
         // carry it even when asleep.
-        Box::pin(self.exchange(endpoint, intended, path, body, None)).await
+        Box::pin(self.exchange(endpoint, intended, path_and_query, body, None)).await
     }
 
-    /// A long poll of `path`. `ending` is the chat's flag that the customer
-    /// is ending it: a 404 that arrives once it is set is the poll having
-    /// crossed the end, not a failure.
-    pub async fn poll(&self, intended: Instant, path: &str, ending: &Cell<bool>) -> Reply {
+    /// A long poll of `path_and_query` (from [`Caller::with_tenant`]).
+    /// `ending` is the chat's flag that the customer is ending it: a 404
+    /// that arrives once it is set is the poll having crossed the end, not
+    /// a failure.
+    pub async fn poll(
+        &self,
+        intended: Instant,
+        path_and_query: &str,
+        ending: &Cell<bool>,
+    ) -> Reply {
         let endpoint = Endpoint::PollEvents;
-        Box::pin(self.exchange(endpoint, intended, path, Body::empty(), Some(ending))).await
+        let exchange = self.exchange(
+            endpoint,
+            intended,
+            path_and_query,
+            Body::empty(),
+            Some(ending),
+        );
+        Box::pin(exchange).await
+    }
+
+    /// `path` with the worker's `?tenantUrl=…` query after it.
+    pub fn with_tenant(&self, path: &str) -> String {
+        [path, &self.ctx.tenant_query].concat()
     }
 
     async fn exchange(
         &self,
         endpoint: Endpoint,
         intended: Instant,
-        path: &str,
+        path_and_query: &str,
         body: Body,
         ended_by_us: Option<&Cell<bool>>,
     ) -> Reply {
@@ -158,7 +191,6 @@ impl Caller {
             Verb::Get => Method::GET,
             Verb::Post => Method::POST,
         };
-        let path_and_query = [path, &self.ctx.tenant_query].concat();
         // Cloned out of its cell: the response may replace it while this
         // request still borrows it.
         let cookie = self.webchat_cookie.borrow().clone();
@@ -170,7 +202,7 @@ impl Caller {
 
         let result = self
             .transport
-            .send(method, &path_and_query, headers, body.bytes)
+            .send(method, path_and_query, headers, body.bytes)
             .await;
         let (sent, done, pool_wait, outcome) = match &result {
             Ok(ex) if ex.status == 404 && ended_by_us.is_some_and(Cell::get) => {

@@ -134,14 +134,18 @@ impl LoadPause {
 /// back to back (closed model), each request's intended start being the
 /// end of the previous one.
 async fn probe(caller: &Caller, endpoint: Endpoint, first: Instant, lifetime: &Lifetime) {
-    let path = endpoint.path(caller.ctx.api(), "", "");
+    let path = caller.with_tenant(&endpoint.path(caller.ctx.api(), "", ""));
     if matches!(lifetime, Lifetime::Open) {
-        caller.call(endpoint, first, &path, Body::empty()).await;
+        caller
+            .call_joined(endpoint, first, &path, Body::empty())
+            .await;
         return;
     }
     let mut intended = first;
     while caller.ctx.phase() == Phase::Running && !is_retired(lifetime) {
-        caller.call(endpoint, intended, &path, Body::empty()).await;
+        caller
+            .call_joined(endpoint, intended, &path, Body::empty())
+            .await;
         intended = Instant::now();
     }
 }

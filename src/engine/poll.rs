@@ -17,7 +17,8 @@ const RETRY_AFTER: Duration = Duration::from_secs(1);
 /// Polls until the chat ends; the conversation drops the task when it is
 /// done with the chat.
 pub async fn poll_loop(caller: Rc<Caller>, view: Rc<ChatView>) {
-    let path = Endpoint::PollEvents.path(caller.ctx.api(), &view.chat_id, "");
+    // Joined to the tenant query once: the poll is sent again and again.
+    let path = caller.with_tenant(&Endpoint::PollEvents.path(caller.ctx.api(), &view.chat_id, ""));
     let receipts = caller.ctx.scenario.conversation.receipts && caller.ctx.api().is_v2();
     let mut intended = Instant::now();
 

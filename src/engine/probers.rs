@@ -54,13 +54,14 @@ async fn prober(ctx: Rc<WorkerCtx>, queue: Rc<ProbeQueue>) {
         return;
     };
     let caller = Caller::new(ctx.clone());
+    let path = caller.with_tenant(&path);
     loop {
         let next = queue.due.borrow_mut().pop_front();
         let Some(at) = next else {
             queue.ready.notified().await;
             continue;
         };
-        caller.call(endpoint, at, &path, Body::empty()).await;
+        caller.call_joined(endpoint, at, &path, Body::empty()).await;
         ctx.active_clients.set(ctx.active_clients.get() - 1);
     }
 }
