@@ -3,6 +3,8 @@
 //! the measurement, whatever the outcome.
 
 use std::cell::{Cell, RefCell};
+use std::future::Future;
+use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::Arc;
 
@@ -124,54 +126,58 @@ impl Caller {
     /// Sends one request to `endpoint` and records it. `intended` is when
     /// the plan wanted it sent; the gap to the actual send is part of the
     /// response time.
-    pub async fn call(
-        &self,
+    ///
+    /// The request's future is boxed, and returned as it is rather than
+    /// awaited in an `async fn` of its own: its state is large and lives
+    /// only while the request is in flight, while the futures that await
+    /// it (a whole chat's) live as long as the client. Inline, or behind
+    /// one more `async fn` (which keeps a copy of each argument), every
+    /// client would carry it even when asleep.
+    pub fn call<'a>(
+        &'a self,
         endpoint: Endpoint,
         intended: Instant,
         path: &str,
         body: Body,
-    ) -> Reply {
+    ) -> Pin<Box<impl Future<Output = Reply> + use<'a>>> {
         let path_and_query = self.with_tenant(path);
-        self.call_joined(endpoint, intended, &path_and_query, body)
-            .await
+        Box::pin(async move {
+            self.exchange(endpoint, intended, &path_and_query, body, None)
+                .await
+        })
     }
 
     /// [`Caller::call`] for a path already joined to the tenant query by
     /// [`Caller::with_tenant`], as loops that send one path again and
     /// again hold it.
-    pub async fn call_joined(
-        &self,
+    pub fn call_joined<'a>(
+        &'a self,
         endpoint: Endpoint,
         intended: Instant,
-        path_and_query: &str,
+        path_and_query: &'a str,
         body: Body,
-    ) -> Reply {
-        // Boxed: the exchange's state is large and lives only while the
-        // request is in flight, while the futures that await it (a whole
-        // chat's) live as long as the client; inline, every client would
-        // carry it even when asleep.
-        Box::pin(self.exchange(endpoint, intended, path_and_query, body, None)).await
+    ) -> Pin<Box<impl Future<Output = Reply> + 'a>> {
+        Box::pin(self.exchange(endpoint, intended, path_and_query, body, None))
     }
 
     /// A long poll of `path_and_query` (from [`Caller::with_tenant`]).
     /// `ending` is the chat's flag that the customer is ending it: a 404
     /// that arrives once it is set is the poll having crossed the end, not
-    /// a failure.
-    pub async fn poll(
-        &self,
+    /// a failure. Boxed as [`Caller::call`] is.
+    pub fn poll<'a>(
+        &'a self,
         intended: Instant,
-        path_and_query: &str,
-        ending: &Cell<bool>,
-    ) -> Reply {
+        path_and_query: &'a str,
+        ending: &'a Cell<bool>,
+    ) -> Pin<Box<impl Future<Output = Reply> + 'a>> {
         let endpoint = Endpoint::PollEvents;
-        let exchange = self.exchange(
+        Box::pin(self.exchange(
             endpoint,
             intended,
             path_and_query,
             Body::empty(),
             Some(ending),
-        );
-        Box::pin(exchange).await
+        ))
     }
 
     /// `path` with the worker's `?tenantUrl=…` query after it.

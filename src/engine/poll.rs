@@ -25,17 +25,30 @@ pub async fn poll_loop(caller: Rc<Caller>, view: Rc<ChatView>) {
     while view.ended.get().is_none() && !view.closing.get() {
         let reply = caller.poll(intended, &path, &view.closing).await;
         let at = Instant::now();
-        match reply {
-            Reply::Response(ex) if ex.status == 200 => {
-                apply_events(&caller, &view, &ex.body, at, receipts);
-                intended = at;
-            }
-            Reply::Response(ex) if ex.status == 404 => view.end(ServerEnd::NotFound),
-            Reply::Response(_) | Reply::Failed => {
-                intended = at + RETRY_AFTER;
-                tokio::time::sleep_until(intended).await;
-            }
+        // The reply is used up by a function before any wait: kept across
+        // the retry's sleep, it would size every client's poll task.
+        if take_reply(&caller, &view, reply, at, receipts) {
+            intended = at;
+        } else {
+            intended = at + RETRY_AFTER;
+            tokio::time::sleep_until(intended).await;
         }
+    }
+}
+
+/// Applies one poll's reply; false when the poll should be tried again
+/// after a pause.
+fn take_reply(caller: &Caller, view: &ChatView, reply: Reply, at: Instant, receipts: bool) -> bool {
+    match reply {
+        Reply::Response(ex) if ex.status == 200 => {
+            apply_events(caller, view, &ex.body, at, receipts);
+            true
+        }
+        Reply::Response(ex) if ex.status == 404 => {
+            view.end(ServerEnd::NotFound);
+            true
+        }
+        Reply::Response(_) | Reply::Failed => false,
     }
 }
 
