@@ -185,56 +185,65 @@ impl Caller {
         [path, &self.ctx.tenant_query].concat()
     }
 
-    async fn exchange(
-        &self,
+    /// One request, sent and recorded. Not an `async fn`: one keeps a
+    /// copy of each argument beside the argument, for as long as the
+    /// server holds a long poll; the block captures each once.
+    #[allow(
+        clippy::manual_async_fn,
+        reason = "an async fn would store each argument twice (see above)"
+    )]
+    fn exchange<'a>(
+        &'a self,
         endpoint: Endpoint,
         intended: Instant,
-        path_and_query: &str,
+        path_and_query: &'a str,
         body: Body,
-        ended_by_us: Option<&Cell<bool>>,
-    ) -> Reply {
-        let method = match endpoint.verb() {
-            Verb::Get => Method::GET,
-            Verb::Post => Method::POST,
-        };
-        // Cloned out of its cell: the response may replace it while this
-        // request still borrows it.
-        let cookie = self.webchat_cookie.borrow().clone();
-        let own = self.own_headers(body.content_type.as_ref(), cookie.as_ref());
-        let headers = Headers {
-            shared: &self.ctx.common_headers,
-            own: own.as_slice(),
-        };
+        ended_by_us: Option<&'a Cell<bool>>,
+    ) -> impl Future<Output = Reply> + 'a {
+        async move {
+            let method = match endpoint.verb() {
+                Verb::Get => Method::GET,
+                Verb::Post => Method::POST,
+            };
+            // Cloned out of its cell: the response may replace it while this
+            // request still borrows it.
+            let cookie = self.webchat_cookie.borrow().clone();
+            let own = self.own_headers(body.content_type.as_ref(), cookie.as_ref());
+            let headers = Headers {
+                shared: &self.ctx.common_headers,
+                own: own.as_slice(),
+            };
 
-        let result = self
-            .transport
-            .send(method, path_and_query, headers, body.bytes)
-            .await;
-        let (sent, done, pool_wait, outcome) = match &result {
-            Ok(ex) if ex.status == 404 && ended_by_us.is_some_and(Cell::get) => {
-                (ex.sent, ex.done, ex.pool_wait, Outcome::AfterEnd(ex.status))
-            }
-            Ok(ex) => (ex.sent, ex.done, ex.pool_wait, Outcome::Status(ex.status)),
-            Err(err) => (err.sent, err.done, err.pool_wait, Outcome::Error(err.kind)),
-        };
-        self.record(
-            endpoint,
-            intended.into_std(),
-            sent,
-            done,
-            pool_wait,
-            outcome,
-        );
+            let result = self
+                .transport
+                .send(method, path_and_query, headers, body.bytes)
+                .await;
+            let (sent, done, pool_wait, outcome) = match &result {
+                Ok(ex) if ex.status == 404 && ended_by_us.is_some_and(Cell::get) => {
+                    (ex.sent, ex.done, ex.pool_wait, Outcome::AfterEnd(ex.status))
+                }
+                Ok(ex) => (ex.sent, ex.done, ex.pool_wait, Outcome::Status(ex.status)),
+                Err(err) => (err.sent, err.done, err.pool_wait, Outcome::Error(err.kind)),
+            };
+            self.record(
+                endpoint,
+                intended.into_std(),
+                sent,
+                done,
+                pool_wait,
+                outcome,
+            );
 
-        match result {
-            Ok(ex) => {
-                self.keep_cookie(&ex.headers);
-                Reply::Response(ex)
-            }
-            Err(err) => {
-                let (kind, detail) = (err.kind.name(), &err.detail);
-                tracing::debug!(endpoint = endpoint.name(), kind, %detail, "request failed");
-                Reply::Failed
+            match result {
+                Ok(ex) => {
+                    self.keep_cookie(&ex.headers);
+                    Reply::Response(ex)
+                }
+                Err(err) => {
+                    let (kind, detail) = (err.kind.name(), &err.detail);
+                    tracing::debug!(endpoint = endpoint.name(), kind, %detail, "request failed");
+                    Reply::Failed
+                }
             }
         }
     }
