@@ -257,61 +257,70 @@ async fn request_chat(caller: &Caller, intended: Instant) -> Option<ChatCreated>
 }
 
 /// The conversation proper: wait for the agent, then the messages.
-async fn converse(
-    caller: &Caller,
-    view: &ChatView,
+// Not an `async fn`: one keeps a copy of each argument beside the
+// argument, and this future lives in every client's task for the length
+// of its chat; the block captures each once.
+#[allow(
+    clippy::manual_async_fn,
+    reason = "an async fn would store each argument twice (see above)"
+)]
+fn converse<'a>(
+    caller: &'a Caller,
+    view: &'a ChatView,
     started: Instant,
     resumed: bool,
-    phase: &mut watch::Receiver<Phase>,
-) -> ChatEnd {
-    let ctx = &caller.ctx;
-    let conv = &ctx.scenario.conversation;
+    phase: &'a mut watch::Receiver<Phase>,
+) -> impl Future<Output = ChatEnd> + 'a {
+    async move {
+        let ctx = &caller.ctx;
+        let conv = &ctx.scenario.conversation;
 
-    let joined = |v: &ChatView| v.joined_at.get().is_some();
-    match view
-        .wait_until(phase, started + conv.agent_timeout, joined)
-        .await
-    {
-        Wait::Met => {}
-        other => return end_of_wait(other),
-    }
-    // A resumed chat's agent joined before this Request Chat: its queue
-    // wait was measured, if at all, in the chat's first life.
-    if let (Some(at), false) = (view.joined_at.get(), resumed) {
-        ctx.metrics
-            .borrow_mut()
-            .record_measure(Measure::QueueWait, at - started);
-    }
-
-    let count = draw_count(ctx, conv.messages);
-    let mut step_end = Instant::now();
-    for n in 1..=count {
-        let think = draw_duration(ctx, conv.think);
-        match send_message(caller, view, n, step_end, think, phase).await {
+        let joined = |v: &ChatView| v.joined_at.get().is_some();
+        match view
+            .wait_until(phase, started + conv.agent_timeout, joined)
+            .await
+        {
             Wait::Met => {}
-            Wait::TimedOut if !conv.wait_for_reply => {}
-            Wait::TimedOut => return ChatEnd::Failed,
             other => return end_of_wait(other),
         }
-        if n == 1 {
-            upload(caller, view).await;
+        // A resumed chat's agent joined before this Request Chat: its queue
+        // wait was measured, if at all, in the chat's first life.
+        if let (Some(at), false) = (view.joined_at.get(), resumed) {
+            ctx.metrics
+                .borrow_mut()
+                .record_measure(Measure::QueueWait, at - started);
         }
-        step_end = Instant::now();
-    }
 
-    // Under end = "agent" the server's end after the last message is the
-    // one the customer waits for: a completion, not an early end.
-    match conv.end {
-        EndMode::Agent => {
-            let ended = |v: &ChatView| v.ended.get().is_some();
-            let deadline = Instant::now() + conv.agent_timeout;
-            match view.wait_until(phase, deadline, ended).await {
-                Wait::Met | Wait::ServerEnded => ChatEnd::Completed,
-                Wait::TimedOut => ChatEnd::Failed,
-                Wait::Interrupted => ChatEnd::Interrupted,
+        let count = draw_count(ctx, conv.messages);
+        let mut step_end = Instant::now();
+        for n in 1..=count {
+            let think = draw_duration(ctx, conv.think);
+            match send_message(caller, view, n, step_end, think, phase).await {
+                Wait::Met => {}
+                Wait::TimedOut if !conv.wait_for_reply => {}
+                Wait::TimedOut => return ChatEnd::Failed,
+                other => return end_of_wait(other),
             }
+            if n == 1 {
+                upload(caller, view).await;
+            }
+            step_end = Instant::now();
         }
-        EndMode::Customer | EndMode::Abandon => ChatEnd::Completed,
+
+        // Under end = "agent" the server's end after the last message is the
+        // one the customer waits for: a completion, not an early end.
+        match conv.end {
+            EndMode::Agent => {
+                let ended = |v: &ChatView| v.ended.get().is_some();
+                let deadline = Instant::now() + conv.agent_timeout;
+                match view.wait_until(phase, deadline, ended).await {
+                    Wait::Met | Wait::ServerEnded => ChatEnd::Completed,
+                    Wait::TimedOut => ChatEnd::Failed,
+                    Wait::Interrupted => ChatEnd::Interrupted,
+                }
+            }
+            EndMode::Customer | EndMode::Abandon => ChatEnd::Completed,
+        }
     }
 }
 
@@ -326,53 +335,62 @@ fn end_of_wait(wait: Wait) -> ChatEnd {
 /// Typing, think time, the message, not typing; then, if configured, the
 /// wait for the agent's reply and the receipts for it. Returns how the
 /// reply wait ended (`TimedOut` when no reply was awaited).
-async fn send_message(
-    caller: &Caller,
-    view: &ChatView,
+// Not an `async fn`: one keeps a copy of each argument beside the
+// argument, and this future lives in every client's task between its
+// messages; the block captures each once.
+#[allow(
+    clippy::manual_async_fn,
+    reason = "an async fn would store each argument twice (see above)"
+)]
+fn send_message<'a>(
+    caller: &'a Caller,
+    view: &'a ChatView,
     n: u64,
     after: Instant,
     think: Duration,
-    phase: &mut watch::Receiver<Phase>,
-) -> Wait {
-    let ctx = &caller.ctx;
-    let conv = &ctx.scenario.conversation;
-    if conv.typing {
-        send_event(caller, view, after, &ClientEvent::Typing { msg: None }).await;
-    }
+    phase: &'a mut watch::Receiver<Phase>,
+) -> impl Future<Output = Wait> + 'a {
+    async move {
+        let ctx = &caller.ctx;
+        let conv = &ctx.scenario.conversation;
+        if conv.typing {
+            send_event(caller, view, after, &ClientEvent::Typing { msg: None }).await;
+        }
 
-    let due = after + think;
-    match view.wait_until(phase, due, |_| false).await {
-        Wait::TimedOut => {}
-        other => return other,
-    }
-    let length = draw_count(ctx, conv.length) as usize;
-    let message = ClientEvent::Message {
-        msg_id: format!("{}:{n}", view.chat_id),
-        msg: message_text(length).to_owned(),
-        msg_text: None,
-        channel: None,
-    };
-    let before = view.agent_messages.get();
-    let sent = send_event(caller, view, due, &message).await;
-    if conv.typing {
-        send_event(caller, view, Instant::now(), &ClientEvent::NotTyping {}).await;
-    }
-    if !conv.wait_for_reply {
+        let due = after + think;
+        match view.wait_until(phase, due, |_| false).await {
+            Wait::TimedOut => {}
+            other => return other,
+        }
+        let length = draw_count(ctx, conv.length) as usize;
+        let message = ClientEvent::Message {
+            msg_id: format!("{}:{n}", view.chat_id),
+            msg: message_text(length).to_owned(),
+            msg_text: None,
+            channel: None,
+        };
+        let before = view.agent_messages.get();
+        let sent = send_event(caller, view, due, &message).await;
+        if conv.typing {
+            send_event(caller, view, Instant::now(), &ClientEvent::NotTyping {}).await;
+        }
+        if !conv.wait_for_reply {
+            send_receipts(caller, view).await;
+            return Wait::TimedOut;
+        }
+
+        let replied = move |v: &ChatView| v.agent_messages.get() > before;
+        let wait = view
+            .wait_until(phase, Instant::now() + conv.agent_timeout, replied)
+            .await;
+        if let (Wait::Met, Some(sent), Some(at)) = (wait, sent, view.last_agent_message_at.get()) {
+            ctx.metrics
+                .borrow_mut()
+                .record_measure(Measure::AgentReply, at.saturating_duration_since(sent));
+        }
         send_receipts(caller, view).await;
-        return Wait::TimedOut;
+        wait
     }
-
-    let replied = move |v: &ChatView| v.agent_messages.get() > before;
-    let wait = view
-        .wait_until(phase, Instant::now() + conv.agent_timeout, replied)
-        .await;
-    if let (Wait::Met, Some(sent), Some(at)) = (wait, sent, view.last_agent_message_at.get()) {
-        ctx.metrics
-            .borrow_mut()
-            .record_measure(Measure::AgentReply, at.saturating_duration_since(sent));
-    }
-    send_receipts(caller, view).await;
-    wait
 }
 
 /// Sends one client event; returns when it was sent, if it got a 2xx.
