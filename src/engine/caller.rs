@@ -185,12 +185,12 @@ impl Caller {
         [path, &self.ctx.tenant_query].concat()
     }
 
-    /// One request, sent and recorded. Not an `async fn`: one keeps a
-    /// copy of each argument beside the argument, for as long as the
-    /// server holds a long poll; the block captures each once.
+    /// One request, sent and recorded. Its future is held for as long as
+    /// the server holds a long poll, so it is an `async` block, not an
+    /// `async fn` (see the engine's module docs).
     #[allow(
         clippy::manual_async_fn,
-        reason = "an async fn would store each argument twice (see above)"
+        reason = "an async fn stores its arguments twice (engine module docs)"
     )]
     fn exchange<'a>(
         &'a self,

@@ -256,13 +256,11 @@ async fn request_chat(caller: &Caller, intended: Instant) -> Option<ChatCreated>
     }
 }
 
-/// The conversation proper: wait for the agent, then the messages.
-// Not an `async fn`: one keeps a copy of each argument beside the
-// argument, and this future lives in every client's task for the length
-// of its chat; the block captures each once.
+/// The conversation proper: wait for the agent, then the messages. An
+/// `async` block, as every client holds it (engine module docs).
 #[allow(
     clippy::manual_async_fn,
-    reason = "an async fn would store each argument twice (see above)"
+    reason = "an async fn stores its arguments twice (engine module docs)"
 )]
 fn converse<'a>(
     caller: &'a Caller,
@@ -334,13 +332,11 @@ fn end_of_wait(wait: Wait) -> ChatEnd {
 
 /// Typing, think time, the message, not typing; then, if configured, the
 /// wait for the agent's reply and the receipts for it. Returns how the
-/// reply wait ended (`TimedOut` when no reply was awaited).
-// Not an `async fn`: one keeps a copy of each argument beside the
-// argument, and this future lives in every client's task between its
-// messages; the block captures each once.
+/// reply wait ended (`TimedOut` when no reply was awaited). An `async`
+/// block, as every client holds it between messages.
 #[allow(
     clippy::manual_async_fn,
-    reason = "an async fn would store each argument twice (see above)"
+    reason = "an async fn stores its arguments twice (engine module docs)"
 )]
 fn send_message<'a>(
     caller: &'a Caller,

@@ -6,6 +6,15 @@
 //! [`worker`]); the calling thread harvests their snapshots once a second,
 //! drives the progress display, and turns Ctrl-C into a graceful end.
 //! Afterwards the results are summarised and written.
+//!
+//! Memory per client is a goal, and a client's futures live as long as it
+//! does. Two habits keep them small. A future is as large as its largest
+//! state, so a request's large state is boxed and lives only while the
+//! request is in flight. And rustc stores an `async fn`'s arguments twice
+//! (as passed, and as moved into its body), so the functions whose futures
+//! a client holds for long (the held exchange, the conversation's steps)
+//! return an `async` block instead, which captures each argument once;
+//! clippy's `manual_async_fn` is allowed on each of them for that reason.
 
 mod caller;
 mod chat_view;

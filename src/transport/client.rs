@@ -27,7 +27,7 @@ use super::exchange::now;
 use super::h1::{H1Error, H1Request};
 use super::lease::{Checkout, Live};
 use super::pool::Pool;
-use super::request::{Headers, Outgoing, reaim};
+use super::request::{Headers, Outgoing};
 use super::{ErrorKind, Exchange, TransportError, TransportShared};
 
 /// A pool of connections to the target and the timing of each request sent
@@ -130,7 +130,7 @@ impl Transport {
                 body,
             };
             let request = outgoing
-                .into_request(&self.shared, true)
+                .into_http2(&self.shared)
                 .map_err(|err| fail(unbuildable(err)))?;
             match within!(live.send_http2(request)) {
                 Ok(response) => within!(whole_http2(response)).map_err(fail)?,
@@ -186,32 +186,19 @@ impl Transport {
 
     /// Sends a request again on another connection. Boxed by the caller:
     /// it is rare, and inline it would enlarge every request's future.
-    async fn resend(&self, mut request: Request<ReqBody>) -> Result<(Whole, Live<'_>), Failure> {
+    async fn resend(&self, request: Request<ReqBody>) -> Result<(Whole, Live<'_>), Failure> {
         tracing::trace!("a reused connection closed before the request left; sending it again");
         let checkout = self.pool.checkout(now()).await;
         let mut live = checkout.connect().await.map_err(dial_failure)?;
 
-        if let Some(conn) = live.http1() {
+        if live.http1().is_some() {
             // Only HTTP/2 refuses a request unsent, and a pool that saw
-            // HTTP/2 keeps to it; this is for completeness.
-            let (head, body) = request.into_parts();
-            let body = body
-                .collect()
-                .await
-                .map_or_else(|_| Bytes::new(), |b| b.to_bytes());
-            let target = head.uri.path_and_query().map_or("/", |pq| pq.as_str());
-            let again = H1Request {
-                method: &head.method,
-                target,
-                host: &self.shared.host,
-                headers: Headers::shared(&head.headers),
-                body: &body,
-            };
-            let whole = http1_exchange(conn, &again).await?;
-            return Ok((whole, live));
+            // HTTP/2 keeps to it: this cannot happen.
+            return Err(Failure {
+                kind: ErrorKind::Protocol,
+                detail: "an HTTP/2 request was given an HTTP/1.1 connection".to_owned(),
+            });
         }
-
-        reaim(&mut request, &self.shared, true).map_err(unbuildable)?;
         let response = live
             .send_http2(request)
             .await

@@ -55,7 +55,7 @@ impl ResponseHeaders {
     pub fn get(&self, name: &HeaderName) -> Option<HeaderValue> {
         match &self.0 {
             Kept::Map(map) => map.get(name).cloned(),
-            Kept::Head(head) => h1::header_in(head, name).into_iter().next(),
+            Kept::Head(head) => h1::header_in(head, name),
         }
     }
 

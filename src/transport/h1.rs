@@ -441,52 +441,37 @@ const FEW_HEADERS: usize = 24;
 /// head is kept whole, and a header asked for later is found in it then
 /// ([`header_in`]), because callers seldom ask.
 fn take_head(read: &mut BytesMut) -> Result<Option<Parsed>, H1Error> {
-    let summary = match summarize::<FEW_HEADERS>(read) {
-        Err(httparse::Error::TooManyHeaders) => summarize::<MAX_HEADERS>(read),
-        other => other,
+    let Some((head_len, summary)) = summarize::<FEW_HEADERS>(read)? else {
+        return Ok(None);
     };
-    let summary = match summary {
-        Ok(Some(summary)) => summary?,
-        Ok(None) => return Ok(None),
-        Err(err) => return Err(H1Error::Malformed(format!("bad response head: {err}"))),
-    };
-    let head = read.split_to(summary.head_len).freeze();
-    Ok(Some(Parsed {
-        status: summary.status,
-        head,
-        framing: summary.framing,
-        keep_alive: summary.keep_alive,
-    }))
+    let head = read.split_to(head_len).freeze();
+    Ok(Some(Parsed { head, ..summary }))
 }
 
-/// What a head's parse tells before the head is split off.
-struct Summary {
-    head_len: usize,
-    status: u16,
-    framing: Framing,
-    keep_alive: bool,
-}
-
-/// Parses the head at the front of `buf` with room for `N` headers.
-fn summarize<const N: usize>(
-    buf: &[u8],
-) -> Result<Option<Result<Summary, H1Error>>, httparse::Error> {
+/// Parses the head at the front of `buf` with room for `N` headers, and
+/// again with room for [`MAX_HEADERS`] when that is too few. Returns the
+/// head's length and what it says; its `head` is left empty.
+fn summarize<const N: usize>(buf: &[u8]) -> Result<Option<(usize, Parsed)>, H1Error> {
     let mut slots = [httparse::EMPTY_HEADER; N];
     let mut response = httparse::Response::new(&mut slots);
-    let head_len = match response.parse(buf)? {
-        httparse::Status::Complete(len) => len,
-        httparse::Status::Partial => return Ok(None),
+    let head_len = match response.parse(buf) {
+        Ok(httparse::Status::Complete(len)) => len,
+        Ok(httparse::Status::Partial) => return Ok(None),
+        Err(httparse::Error::TooManyHeaders) if N < MAX_HEADERS => {
+            return summarize::<MAX_HEADERS>(buf);
+        }
+        Err(err) => return Err(H1Error::Malformed(format!("bad response head: {err}"))),
     };
     let status = response.code.unwrap_or_default();
     let http10 = response.version == Some(0);
 
-    let summary = framing(status, response.headers).map(|framing| Summary {
-        head_len,
+    let parsed = Parsed {
         status,
-        framing,
+        head: Bytes::new(),
+        framing: framing(status, response.headers)?,
         keep_alive: keep_alive(response.headers, http10),
-    });
-    Ok(Some(summary))
+    };
+    Ok(Some((head_len, parsed)))
 }
 
 /// How the body of a response with `status` and `headers` ends (RFC 9112
@@ -547,44 +532,43 @@ fn last_token_is(list: &[u8], token: &[u8]) -> bool {
         .is_some_and(|last| last.trim_ascii().eq_ignore_ascii_case(token))
 }
 
-/// The values of header `name` in a head this client read, as slices of
-/// it, in order.
-pub(super) fn header_in(head: &Bytes, name: &HeaderName) -> Vec<HeaderValue> {
-    each_header(head, |found, value| (found == name).then_some(value))
+/// The first value of header `name` in a head this client read, as a
+/// slice of it.
+pub(super) fn header_in(head: &Bytes, name: &HeaderName) -> Option<HeaderValue> {
+    let mut first = None;
+    each_header(head, |found, value| {
+        if first.is_none() && found == *name {
+            first = Some(value);
+        }
+    });
+    first
 }
 
 /// Every header of a head this client read, as a map whose values are
 /// slices of the head.
 pub(super) fn header_map(head: &Bytes) -> HeaderMap {
     let mut map = HeaderMap::new();
-    for (name, value) in each_header(head, |name, value| Some((name.clone(), value))) {
+    each_header(head, |name, value| {
         map.append(name, value);
-    }
+    });
     map
 }
 
-/// Runs `pick` over each header of `head`, keeping what it returns. The
-/// head parsed once already, so a header that fails now is skipped.
-fn each_header<T>(
-    head: &Bytes,
-    mut pick: impl FnMut(&HeaderName, HeaderValue) -> Option<T>,
-) -> Vec<T> {
+/// Calls `visit` with each header of `head`, in order. The head parsed
+/// once already, so a header that fails now is skipped.
+fn each_header(head: &Bytes, mut visit: impl FnMut(HeaderName, HeaderValue)) {
     let mut slots = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let mut response = httparse::Response::new(&mut slots);
     if response.parse(head).is_err() {
-        return Vec::new();
+        return;
     }
-    let mut picked = Vec::new();
     for header in response.headers.iter() {
-        let Ok(name) = HeaderName::from_bytes(header.name.as_bytes()) else {
-            continue;
-        };
-        let Ok(value) = HeaderValue::from_maybe_shared(head.slice_ref(header.value)) else {
-            continue;
-        };
-        picked.extend(pick(&name, value));
+        let name = HeaderName::from_bytes(header.name.as_bytes());
+        let value = HeaderValue::from_maybe_shared(head.slice_ref(header.value));
+        if let (Ok(name), Ok(value)) = (name, value) {
+            visit(name, value);
+        }
     }
-    picked
 }
 
 fn too_large(len: usize) -> H1Error {
@@ -670,7 +654,7 @@ mod tests {
             let (head, body) = conn.exchange(&get(&headers, &host)).await.unwrap();
             assert_eq!(head.status, 200);
             let cookie = header_in(&head.bytes, &HeaderName::from_static("set-cookie"));
-            assert_eq!(cookie, ["a=1"]);
+            assert_eq!(cookie.unwrap(), "a=1");
             assert_eq!(&body[..], b"hello");
             assert!(conn.is_reusable());
             // The server waits for the next request: nothing to read.

@@ -1,10 +1,8 @@
-//! The request in the form its connection wants. HTTP/1.1 takes the path
-//! alone with a `Host` header; HTTP/2 takes an absolute URI, from which
-//! hyper makes the `:scheme` and `:authority` pseudo-headers. Which one is
-//! known only once the connection is, so the form is chosen then.
+//! A request before its connection is known, and its headers. Over
+//! HTTP/1.1 the client in `h1.rs` writes it straight from these parts;
+//! over HTTP/2 it becomes a request in hyper's form.
 
 use bytes::Bytes;
-use http::header::HOST;
 use http::uri::{self, PathAndQuery};
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, Uri, Version};
 use http_body_util::Full;
@@ -56,7 +54,7 @@ impl<'a> Headers<'a> {
     }
 }
 
-/// A request before it is aimed at a connection.
+/// A request before its connection is known.
 pub(super) struct Outgoing<'a> {
     /// The method.
     pub(super) method: Method,
@@ -69,61 +67,25 @@ pub(super) struct Outgoing<'a> {
 }
 
 impl Outgoing<'_> {
-    /// The request for a connection speaking HTTP/2 if `http2`, else
-    /// HTTP/1.1.
-    pub(super) fn into_request(
+    /// The request in hyper's form for an HTTP/2 connection: an absolute
+    /// URI, from which hyper makes the `:scheme` and `:authority`
+    /// pseudo-headers, and no `Host` (RFC 9113 section 8.3.1). It stays
+    /// good for any HTTP/2 connection to the target, so a request one
+    /// connection refused goes to another as it is.
+    pub(super) fn into_http2(
         self,
         shared: &TransportShared,
-        http2: bool,
     ) -> Result<Request<ReqBody>, http::Error> {
-        let mut request = Request::new(Full::new(self.body));
-        *request.method_mut() = self.method;
-        *request.headers_mut() = self.headers.joined();
-        aim(&mut request, self.target, shared, http2)?;
-        Ok(request)
-    }
-}
-
-/// Re-aims a request that one connection refused unsent at another, which
-/// may speak the other protocol.
-pub(super) fn reaim(
-    request: &mut Request<ReqBody>,
-    shared: &TransportShared,
-    http2: bool,
-) -> Result<(), http::Error> {
-    let target = request
-        .uri()
-        .path_and_query()
-        .cloned()
-        .unwrap_or_else(|| PathAndQuery::from_static("/"));
-    if http2 {
-        // RFC 9113 section 8.3.1: HTTP/2 carries the authority in its
-        // pseudo-header, not in `Host`.
-        request.headers_mut().remove(HOST);
-    }
-    aim(request, target, shared, http2)
-}
-
-fn aim(
-    request: &mut Request<ReqBody>,
-    target: PathAndQuery,
-    shared: &TransportShared,
-    http2: bool,
-) -> Result<(), http::Error> {
-    if http2 {
         let mut parts = uri::Parts::default();
         parts.scheme = Some(shared.scheme.clone());
         parts.authority = Some(shared.authority.clone());
-        parts.path_and_query = Some(target);
+        parts.path_and_query = Some(self.target);
+
+        let mut request = Request::new(Full::new(self.body));
+        *request.method_mut() = self.method;
+        *request.headers_mut() = self.headers.joined();
         *request.uri_mut() = Uri::from_parts(parts)?;
         *request.version_mut() = Version::HTTP_2;
-    } else {
-        *request.uri_mut() = Uri::from(target);
-        *request.version_mut() = Version::HTTP_11;
-        request
-            .headers_mut()
-            .entry(HOST)
-            .or_insert_with(|| shared.host.clone());
+        Ok(request)
     }
-    Ok(())
 }
