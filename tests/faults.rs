@@ -145,6 +145,12 @@ fn ms(summary: &Value, endpoint: &str, view: &str, stat: &str) -> f64 {
         .expect("latency figure")
 }
 
+fn measure_ms(summary: &Value, measure: &str, stat: &str) -> f64 {
+    summary["measures"][measure]["time_ms"][stat]
+        .as_f64()
+        .expect("measure figure")
+}
+
 /// Errors of every kind. A poll that crossed the customer's own end and
 /// got 404 (5005) is not among them: the engine counts it under its status
 /// only, as the expected answer it is.
@@ -469,6 +475,31 @@ fn a_stall_shows_in_response_times_and_not_in_service_times() {
     );
     assert!(service("p99") < 50.0, "service p99 {}", service("p99"));
     assert!(service("max") > 150.0, "service max {}", service("max"));
+
+    // The arrivals held back are waiting for one of the two connections:
+    // that is pool wait, the target's doing, while the generator itself
+    // was on time. Every request has one sample of each part.
+    let measure = |name, stat| measure_ms(&summary, name, stat);
+    let pool_p99 = measure("pool_wait", "p99");
+    assert!(
+        (240.0 - 25.0..240.0 + 25.0).contains(&pool_p99),
+        "pool_wait p99 {pool_p99}"
+    );
+    assert!(measure("send_lag", "p99") >= pool_p99);
+    let sched_p99 = measure("sched_lag", "p99");
+    assert!(sched_p99 < 50.0, "sched_lag p99 {sched_p99}");
+    for name in ["pool_wait", "sched_lag", "send_lag"] {
+        assert_eq!(
+            summary["measures"][name]["count"].as_u64(),
+            Some(count),
+            "{name}"
+        );
+    }
+    let warnings = summary["warnings"].to_string();
+    assert!(
+        warnings.contains("waited for a free connection"),
+        "{warnings}"
+    );
 }
 
 #[test]
@@ -490,6 +521,8 @@ fn without_a_stall_response_and_service_times_agree() {
         );
     }
     assert!(view("response_time_ms", "p99") < 100.0);
+    let pool_p99 = measure_ms(&summary, "pool_wait", "p99");
+    assert!(pool_p99 < 50.0, "pool_wait p99 {pool_p99}");
 }
 
 #[test]

@@ -7,6 +7,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::Bytes;
 use http::Method;
@@ -142,7 +143,7 @@ impl Caller {
     ) -> Pin<Box<impl Future<Output = Reply> + use<'a>>> {
         let path_and_query = self.with_tenant(path);
         Box::pin(async move {
-            self.exchange(endpoint, intended, &path_and_query, body, None)
+            self.exchange(endpoint, intended, &path_and_query, body, Plain)
                 .await
         })
     }
@@ -157,7 +158,23 @@ impl Caller {
         path_and_query: &'a str,
         body: Body,
     ) -> Pin<Box<impl Future<Output = Reply> + 'a>> {
-        Box::pin(self.exchange(endpoint, intended, path_and_query, body, None))
+        let kind = Plain;
+        Box::pin(self.exchange(endpoint, intended, path_and_query, body, kind))
+    }
+
+    /// [`Caller::call_joined`] for a request that already `waited` for a
+    /// free connection before it reached the transport: a probe arrival
+    /// queued while every prober, one per connection, was busy. That wait
+    /// is recorded as pool wait, as the transport's own queue would be.
+    pub fn call_waited<'a>(
+        &'a self,
+        endpoint: Endpoint,
+        intended: Instant,
+        waited: Duration,
+        path_and_query: &'a str,
+    ) -> Pin<Box<impl Future<Output = Reply> + 'a>> {
+        let kind = Waited(waited);
+        Box::pin(self.exchange(endpoint, intended, path_and_query, Body::empty(), kind))
     }
 
     /// A long poll of `path_and_query` (from [`Caller::with_tenant`]).
@@ -171,13 +188,8 @@ impl Caller {
         ending: &'a Cell<bool>,
     ) -> Pin<Box<impl Future<Output = Reply> + 'a>> {
         let endpoint = Endpoint::PollEvents;
-        Box::pin(self.exchange(
-            endpoint,
-            intended,
-            path_and_query,
-            Body::empty(),
-            Some(ending),
-        ))
+        let kind = Poll(ending);
+        Box::pin(self.exchange(endpoint, intended, path_and_query, Body::empty(), kind))
     }
 
     /// `path` with the worker's `?tenantUrl=…` query after it.
@@ -198,7 +210,7 @@ impl Caller {
         intended: Instant,
         path_and_query: &'a str,
         body: Body,
-        ended_by_us: Option<&'a Cell<bool>>,
+        kind: impl Kind + 'a,
     ) -> impl Future<Output = Reply> + 'a {
         async move {
             let method = match endpoint.verb() {
@@ -219,12 +231,13 @@ impl Caller {
                 .send(method, path_and_query, headers, body.bytes)
                 .await;
             let (sent, done, pool_wait, outcome) = match &result {
-                Ok(ex) if ex.status == 404 && ended_by_us.is_some_and(Cell::get) => {
+                Ok(ex) if ex.status == 404 && kind.ended_by_us() => {
                     (ex.sent, ex.done, ex.pool_wait, Outcome::AfterEnd(ex.status))
                 }
                 Ok(ex) => (ex.sent, ex.done, ex.pool_wait, Outcome::Status(ex.status)),
                 Err(err) => (err.sent, err.done, err.pool_wait, Outcome::Error(err.kind)),
             };
+            let pool_wait = pool_wait + kind.waited();
             self.record(
                 endpoint,
                 intended.into_std(),
@@ -248,8 +261,9 @@ impl Caller {
         }
     }
 
-    /// Records a request with the generator's side of its timing: the wait
-    /// for a connection, and the lag from the intended start to the send.
+    /// Records a request with the generator's side of its timing: the lag
+    /// from the intended start to the send, and its two parts, the wait for
+    /// a connection and the generator's own lateness before it.
     fn record(
         &self,
         endpoint: Endpoint,
@@ -261,8 +275,10 @@ impl Caller {
     ) {
         let mut metrics = self.ctx.metrics.borrow_mut();
         metrics.record_request(endpoint, intended, sent, done, outcome);
+        let send_lag = sent.saturating_duration_since(intended);
         metrics.record_measure(Measure::PoolWait, pool_wait);
-        metrics.record_measure(Measure::SendLag, sent.saturating_duration_since(intended));
+        metrics.record_measure(Measure::SchedLag, send_lag.saturating_sub(pool_wait));
+        metrics.record_measure(Measure::SendLag, send_lag);
     }
 
     /// Records a protocol error found in a response that arrived: a body
@@ -309,6 +325,51 @@ impl Caller {
         if let Ok(value) = HeaderValue::from_str(pair) {
             *self.webchat_cookie.borrow_mut() = Some(value);
         }
+    }
+}
+
+/// What sets a request apart, beside its endpoint: whether it is a long
+/// poll, or a request that waited for a connection before it was sent.
+/// A type for each rather than an enum, because a held poll's future keeps
+/// the value for the whole hold: a poll keeps only its flag, a plain call
+/// nothing.
+trait Kind: Copy {
+    /// Whether a 404 now is the poll having crossed the customer's end.
+    fn ended_by_us(self) -> bool {
+        false
+    }
+
+    /// How long the request waited for a free connection before the
+    /// transport saw it.
+    fn waited(self) -> Duration {
+        Duration::ZERO
+    }
+}
+
+/// Any request but a poll or a queued probe.
+#[derive(Clone, Copy)]
+struct Plain;
+
+impl Kind for Plain {}
+
+/// A long poll, with its chat's flag that the customer is ending it.
+#[derive(Clone, Copy)]
+struct Poll<'a>(&'a Cell<bool>);
+
+impl Kind for Poll<'_> {
+    fn ended_by_us(self) -> bool {
+        self.0.get()
+    }
+}
+
+/// A request that waited this long for a free connection before the
+/// transport saw it.
+#[derive(Clone, Copy)]
+struct Waited(Duration);
+
+impl Kind for Waited {
+    fn waited(self) -> Duration {
+        self.0
     }
 }
 

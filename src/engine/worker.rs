@@ -239,6 +239,9 @@ async fn open(ctx: &Rc<WorkerCtx>, spec: &WorkerSpec, max_clients: u64) {
         let slots = cap as usize;
         ProbeQueue::start(ctx, connection_cap(spec).unwrap_or(slots).min(slots))
     });
+    // The probers go to sleep, idle, before the first arrival is due:
+    // otherwise the first arrivals would seem to wait for a connection.
+    tokio::task::yield_now().await;
     let mut pacer = Pacer::new();
     for offset in arrivals {
         let at = spec.timeline.start + offset;

@@ -14,18 +14,23 @@ pub enum Measure {
     ChatDuration,
     /// Time a request waited for a free pooled connection.
     PoolWait,
-    /// From a request's intended start to its actual send: scheduling lag
-    /// of the generator plus pool wait. What coordinated omission hides.
+    /// From a request's intended start to the moment the generator asked
+    /// for a connection for it: the generator's own lateness (its timer,
+    /// its event loop, its core), whatever the target does.
+    SchedLag,
+    /// From a request's intended start to its actual send: `sched_lag`
+    /// plus `pool_wait`. What coordinated omission hides.
     SendLag,
 }
 
 impl Measure {
     /// Every measure, in the order reports list them.
-    pub const ALL: [Measure; 5] = [
+    pub const ALL: [Measure; 6] = [
         Measure::QueueWait,
         Measure::AgentReply,
         Measure::ChatDuration,
         Measure::PoolWait,
+        Measure::SchedLag,
         Measure::SendLag,
     ];
 
@@ -36,6 +41,7 @@ impl Measure {
             Measure::AgentReply => "agent_reply",
             Measure::ChatDuration => "chat_duration",
             Measure::PoolWait => "pool_wait",
+            Measure::SchedLag => "sched_lag",
             Measure::SendLag => "send_lag",
         }
     }

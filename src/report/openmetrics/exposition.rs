@@ -118,7 +118,7 @@ fn measures(text: &mut String, totals: &Snapshot) {
         text,
         name,
         "histogram",
-        "Chat-level measures: queue wait, agent reply, chat duration, pool wait.",
+        "Queue wait, agent reply and chat duration; per request, pool wait, sched lag, send lag.",
     );
     for measure in Measure::ALL {
         if let Some(h) = totals.measure(measure).histogram() {
