@@ -145,7 +145,7 @@ pub fn report(warmed: Option<&Warmed>, took: Duration, target: &str) -> Option<S
     tracing::info!(
         opened = warmed.opened,
         tried = warmed.tried,
-        took = %humantime::format_duration(round_ms(took)),
+        took = ?Duration::from_micros(took.as_micros() as u64),
         "warm-up: connections opened before the plan's start"
     );
     let failure = warmed.failure.as_ref()?;
@@ -156,10 +156,6 @@ pub fn report(warmed: Option<&Warmed>, took: Duration, target: &str) -> Option<S
     );
     tracing::warn!("{warning}");
     Some(warning)
-}
-
-fn round_ms(d: Duration) -> Duration {
-    Duration::from_millis(d.as_millis() as u64)
 }
 
 #[cfg(test)]
