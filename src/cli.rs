@@ -138,7 +138,8 @@ pub struct RunArgs {
 
     /// Wall-clock instant at which the plan starts, the same for every
     /// shard: RFC 3339 (2026-12-03T18:00:00Z) or Unix seconds. The run waits
-    /// for it; a shard that starts late catches up on the schedule.
+    /// for it, opening its connections in the 2 s before; a shard that
+    /// starts late (or warms up past it) catches up on the schedule.
     #[arg(long, value_name = "TIME", env = "CHATLOAD_START_AT")]
     pub start_at: Option<String>,
 }

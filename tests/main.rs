@@ -15,3 +15,4 @@ mod scenario;
 mod shards;
 mod thresholds;
 mod transport;
+mod warm_up;

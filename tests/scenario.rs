@@ -62,6 +62,22 @@ fn a_minimal_scenario_gets_the_defaults() {
     assert_eq!(s.load.grace, std::time::Duration::from_secs(30));
     assert!(s.conversation.receipts);
     assert!(s.thresholds.is_empty());
+    assert!(
+        s.target.warm_up,
+        "connections are opened before the plan by default"
+    );
+}
+
+#[test]
+fn warm_up_can_be_turned_off_and_says_so_in_the_resolved_file() {
+    let s = scenario::parse(&format!("{BASE}[target]\nwarm_up = false\n"), "t.toml").unwrap();
+    assert!(!s.target.warm_up);
+    let written = s.to_toml();
+    assert!(written.contains("\nwarm_up = false\n"), "{written}");
+    assert_eq!(scenario::parse(&written, "again").unwrap(), s);
+
+    let default = scenario::parse(BASE, "t.toml").unwrap().to_toml();
+    assert!(default.contains("\nwarm_up = true\n"), "{default}");
 }
 
 #[test]
@@ -111,6 +127,14 @@ fn wrong_types_and_values_name_the_key_and_its_position() {
         (
             format!("{BASE}[conversation]\ntyping = \"yes\"\n"),
             "t.toml:5:10: conversation.typing: expected true or false, found the string \"yes\"",
+        ),
+        (
+            format!("{BASE}[target]\nwarm_up = \"no\"\n"),
+            "t.toml:5:11: target.warm_up: expected true or false, found the string \"no\"",
+        ),
+        (
+            format!("{BASE}[target]\nwarm_up = 1\n"),
+            "t.toml:5:11: target.warm_up: expected true or false",
         ),
         (
             format!("{BASE}[target]\nrequest_timeout = \"0s\"\n"),
@@ -285,6 +309,7 @@ ca_cert = "ca.pem"
 insecure = true
 source_addrs = ["127.0.0.1", "::1"]
 webchat = true
+warm_up = false
 [load]
 model = "open"
 stages = [{ duration = "1m 30s", rate = 0.25 }, { duration = "250ms", rate = 12.5 }]
@@ -493,7 +518,7 @@ fn validate_prints_how_requests_go_out() {
     let path = dir.path().join("client.toml");
     let text = format!(
         "{BASE}[target]\nrequest_timeout = \"45s\"\nuser_agent = \"tester/1\"\nwebchat = true\n\
-         source_addrs = [\"127.0.0.1\", \"127.0.0.3\"]\nca_cert = \"extra.pem\"\n"
+         source_addrs = [\"127.0.0.1\", \"127.0.0.3\"]\nca_cert = \"extra.pem\"\nwarm_up = false\n"
     );
     std::fs::write(&path, text).unwrap();
 
@@ -510,6 +535,7 @@ fn validate_prints_how_requests_go_out() {
         "source addresses 127.0.0.1, 127.0.0.3",
         "ca_cert extra.pem not used",
         "idle chats ended after 2m",
+        "no warm-up: connections opened by the first requests",
     ] {
         assert!(stdout.contains(expected), "{expected}: {stdout}");
     }

@@ -585,3 +585,80 @@ async fn a_connection_the_server_closed_after_answering_is_not_reused() {
     })
     .await
 }
+
+#[tokio::test]
+async fn a_warm_up_opens_connections_up_to_the_cap_and_sends_nothing() {
+    local(async {
+        let identity = identity();
+        let server = http_server(Some(server_tls(&identity)), Duration::ZERO).await;
+        let mut cfg = config("https", server.addr, HttpVersion::Http1);
+        cfg.ca_cert_pem = Some(identity.pem.into_bytes());
+        let transport = Transport::with_cap(TransportShared::new(&cfg).unwrap(), Some(3));
+
+        let warmed = transport.warm(5).await;
+        assert_eq!((warmed.opened, warmed.tried), (3, 3), "{warmed:?}");
+        assert_eq!(warmed.failure, None);
+        assert_eq!(server.seen.connections.load(Ordering::SeqCst), 3);
+        assert!(server.seen.versions.lock().unwrap().is_empty());
+
+        // The requests find them idle: nothing more is opened.
+        for _ in 0..3 {
+            assert_eq!(get(&transport).await.unwrap().status, 200);
+        }
+        assert_eq!(server.seen.connections.load(Ordering::SeqCst), 3);
+    })
+    .await
+}
+
+#[tokio::test]
+async fn a_warm_up_under_auto_that_finds_http2_opens_one_connection() {
+    local(async {
+        let identity = identity();
+        let server = http_server(Some(server_tls(&identity)), Duration::ZERO).await;
+        let mut cfg = config("https", server.addr, HttpVersion::Auto);
+        cfg.ca_cert_pem = Some(identity.pem.into_bytes());
+        let transport = Transport::with_cap(TransportShared::new(&cfg).unwrap(), Some(8));
+
+        let warmed = transport.warm(8).await;
+        assert_eq!((warmed.opened, warmed.tried), (1, 1), "{warmed:?}");
+        let exchange = get(&transport).await.unwrap();
+        assert_eq!(exchange.status, 200);
+        assert_eq!(server.seen.connections.load(Ordering::SeqCst), 1);
+        assert_eq!(server.seen.versions.lock().unwrap()[..], [Version::HTTP_2]);
+    })
+    .await
+}
+
+#[tokio::test]
+async fn a_warm_up_that_is_refused_says_why_and_leaves_the_pool_usable() {
+    local(async {
+        let addr = {
+            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            listener.local_addr().unwrap()
+        };
+        let cfg = config("http", addr, HttpVersion::Http1);
+        let transport = Transport::with_cap(TransportShared::new(&cfg).unwrap(), Some(4));
+
+        let warmed = transport.warm(4).await;
+        assert_eq!(warmed.opened, 0, "{warmed:?}");
+        let failure = warmed.failure.expect("the first failure");
+        assert_eq!(failure.kind, ErrorKind::Connect, "{}", failure.detail);
+        // The failed connects gave their places under the cap back: four
+        // requests at once each try to connect rather than queue forever.
+        let all = async {
+            tokio::join!(
+                get(&transport),
+                get(&transport),
+                get(&transport),
+                get(&transport)
+            )
+        };
+        let (a, b, c, d) = tokio::time::timeout(Duration::from_secs(10), all)
+            .await
+            .expect("no request is left queued");
+        for result in [a, b, c, d] {
+            assert_eq!(result.unwrap_err().kind, ErrorKind::Connect);
+        }
+    })
+    .await
+}

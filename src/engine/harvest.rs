@@ -209,7 +209,7 @@ impl Signals {
     }
 
     /// Resolves at the next signal; never, if signals cannot be watched.
-    async fn next(&mut self) {
+    pub(super) async fn next(&mut self) {
         #[cfg(unix)]
         match self.streams.as_mut() {
             Some((int, term)) => tokio::select! {
@@ -228,7 +228,7 @@ impl Signals {
     /// Moves the run on: the first signal ends the chats within the
     /// grace the workers allow, the second stops the clients at once.
     /// Either way the harvest goes on and the results are written.
-    fn interrupt(&mut self) {
+    pub(super) fn interrupt(&mut self) {
         self.count += 1;
         if self.count == 1 {
             eprintln!("chatload: interrupted; ending chats (interrupt again to stop at once)");

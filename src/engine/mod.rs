@@ -2,10 +2,11 @@
 //!
 //! A run starts the target (the embedded mock when none is given), builds
 //! the transport settings once, and starts one worker thread per core. Each
-//! worker runs its share of the plan on its own event loop (see
-//! [`worker`]); the calling thread harvests their snapshots once a second,
-//! drives the progress display, and turns Ctrl-C into a graceful end.
-//! Afterwards the results are summarised and written.
+//! worker opens its pool's connections first ([`warm_up`]); once all are
+//! ready the plan's clock starts, and each runs its share of the plan on
+//! its own event loop (see [`worker`]). The calling thread harvests their
+//! snapshots once a second, drives the progress display, and turns Ctrl-C
+//! into a graceful end. Afterwards the results are summarised and written.
 //!
 //! Memory per client is a goal, and a client's futures live as long as it
 //! does. Two habits keep them small. A future is as large as its largest
@@ -27,6 +28,7 @@ mod poll;
 mod probers;
 pub mod segment;
 mod target;
+mod warm_up;
 pub mod worker;
 
 use std::path::{Path, PathBuf};
@@ -45,7 +47,7 @@ use crate::report::openmetrics::{self, LiveMetrics};
 use crate::report::thresholds::{self, AbortOnFail};
 use crate::report::{self, RunInfo, Summary};
 use crate::scenario::{self, Scenario};
-use control::{Control, Timeline};
+use control::Control;
 use worker::WorkerSpec;
 
 /// How a run reports, beside what the scenario says.
@@ -147,38 +149,44 @@ pub fn run(scenario: Scenario, options: &RunOptions) -> anyhow::Result<RunOutcom
     let dir = results_dir(options, &scenario, SystemTime::now())?;
     let target = runtime.block_on(target::prepare(&scenario))?;
     create_results_dir(&dir)?;
-    let start = match options.start_at {
-        Some(at) => segment::Start::at(at, scenario.load.duration())?,
-        None => segment::Start::now(),
-    };
-    let mut info = run_info(&scenario, &target.url, start.wall);
+    // Checked before any load, though the plan's start is only fixed once
+    // the workers have warmed up.
+    let shared_start = options
+        .start_at
+        .map(|at| segment::Start::at(at, scenario.load.duration()))
+        .transpose()?;
+    let mut info = run_info(&scenario, &target.url, SystemTime::now());
     crate::transport::raise_fd_limit(wanted_files(&scenario));
 
-    runtime.block_on(start.wait());
-    let shard = segment::ShardRecord {
-        seed: segment::schedule_seed(&scenario, options.start_at),
-        start,
-    };
+    if let Some(start) = &shared_start {
+        runtime.block_on(start.wait_for_lead(warm_up::LEAD));
+    }
+    let seed = segment::schedule_seed(&scenario, options.start_at);
     let run = Execution {
         scenario: &scenario,
         target: &target,
         options,
-        info: &info,
-        shard: &shard,
+        seed,
+        shared_start,
     };
-    let (harvester, elapsed, aborted) = execute(&runtime, run, abort)?;
-    let setup_warnings = target.warnings.clone();
+    let executed = execute(&runtime, run, abort, &mut info)?;
+    let mut setup_warnings = target.warnings.clone();
+    setup_warnings.extend(executed.warm_up_warning);
     runtime.block_on(target.stop());
 
-    info.duration = elapsed;
+    info.duration = executed.elapsed;
+    let shard = segment::ShardRecord {
+        seed,
+        start: executed.start,
+    };
     let judged = Judged {
         shard: &shard,
         thresholds: &thresholds,
         setup_warnings,
         panics: &panics,
-        aborted,
+        aborted: executed.aborted,
     };
-    finish(dir, &info, harvester, judged)
+    finish(dir, &info, executed.harvester, judged)
 }
 
 /// What a finished run is summarised and judged with, beside its figures.
@@ -233,33 +241,52 @@ struct Execution<'a> {
     scenario: &'a Arc<Scenario>,
     target: &'a target::Target,
     options: &'a RunOptions,
-    info: &'a RunInfo,
-    shard: &'a segment::ShardRecord,
+    /// The seed of the arrival schedule.
+    seed: u64,
+    /// The start every shard shares (`--start-at`), if any.
+    shared_start: Option<segment::Start>,
 }
 
-/// Starts the workers, harvests until they are done, and returns the
-/// harvest with the run's length and any abort.
+/// What [`execute`] hands back for the summary.
+struct Executed {
+    harvester: Harvester,
+    /// From the plan's start to the end of the harvest.
+    elapsed: Duration,
+    aborted: Option<report::summary::Aborted>,
+    /// The plan's start, fixed after the warm-up.
+    start: segment::Start,
+    /// Set when the warm-up did not open every connection it tried.
+    warm_up_warning: Option<String>,
+}
+
+/// Starts the workers, lets them warm up, starts the plan's clock (setting
+/// `info.started_at`), and harvests until they are done.
 fn execute(
     runtime: &tokio::runtime::Runtime,
     run: Execution<'_>,
     abort: Option<AbortOnFail>,
-) -> anyhow::Result<(Harvester, Duration, Option<report::summary::Aborted>)> {
+    info: &mut RunInfo,
+) -> anyhow::Result<Executed> {
     let Execution {
-        scenario,
-        options,
-        info,
-        shard,
-        ..
+        scenario, options, ..
     } = run;
     let workers = worker_count(options.workers.unwrap_or_else(default_workers), scenario);
     let planned = scenario.load.duration();
-    let timeline = Timeline::new(shard.start.instant, planned, scenario.load.grace);
     let control = Control::new();
-    // Watched from before the first client starts, so that no interrupt
+    // Watched from before the first worker starts, so that no interrupt
     // falls between the workers' start and the harvest's first turn.
-    let signals = runtime.block_on(async { harvest::Signals::watch(control.clone()) });
+    let mut signals = runtime.block_on(async { harvest::Signals::watch(control.clone()) });
     let (reports, inbox) = tokio::sync::mpsc::unbounded_channel();
-    let threads = spawn_workers(workers, run, &control, timeline, reports)?;
+    let (mut gates, gate_list) = warm_up::Gates::new(workers);
+    let warming = Instant::now();
+    let threads = spawn_workers(run, &control, gate_list, reports)?;
+
+    let warmed = runtime.block_on(gates.ready(&mut signals));
+    let warm_up_warning = warm_up::report(warmed.as_ref(), warming.elapsed(), &run.target.url);
+    let (start, timeline) =
+        runtime.block_on(gates.go(run.shared_start, &control, &mut signals, scenario));
+    info.started_at = start.wall;
+    let info = &*info;
 
     let (live, metrics_server) = start_metrics(runtime, options.metrics_addr)?;
     let progress = report::Progress::new(options.quiet, planned + scenario.load.grace);
@@ -283,7 +310,13 @@ fn execute(
             tracing::error!("a worker thread panicked; its last interval is lost");
         }
     }
-    Ok((harvester, timeline.start.elapsed(), aborted))
+    Ok(Executed {
+        harvester,
+        elapsed: timeline.start.elapsed(),
+        aborted,
+        start,
+        warm_up_warning,
+    })
 }
 
 /// The live metrics endpoint of `--metrics-addr`, served on the control
@@ -361,34 +394,32 @@ fn run_info(scenario: &Scenario, target_url: &str, started_at: SystemTime) -> Ru
     }
 }
 
+/// Starts one worker thread per gate.
 fn spawn_workers(
-    workers: usize,
     run: Execution<'_>,
     control: &Control,
-    timeline: Timeline,
+    gates: Vec<warm_up::Gate>,
     reports: tokio::sync::mpsc::UnboundedSender<worker::Report>,
 ) -> anyhow::Result<Vec<std::thread::JoinHandle<()>>> {
     let segment = run.scenario.load.segment;
-    let begin = Instant::now().max(timeline.start);
+    let workers = gates.len();
     let mut threads = Vec::with_capacity(workers);
-    for index in 0..workers {
+    for (index, gate) in gates.into_iter().enumerate() {
         let spec = WorkerSpec {
             index,
             workers,
             scenario: run.scenario.clone(),
             shared: run.target.transport.clone(),
             control: control.clone(),
-            timeline,
             reports: reports.clone(),
-            seed: segment::worker_seed(run.shard.seed, segment, index),
+            seed: segment::worker_seed(run.seed, segment, index),
             segment,
-            schedule_seed: run.shard.seed,
-            begin,
+            schedule_seed: run.seed,
         };
         let thread = std::thread::Builder::new()
             .name(format!("chatload-worker-{index}"))
             .spawn(move || {
-                if let Err(err) = worker::run(spec) {
+                if let Err(err) = worker::run(spec, gate) {
                     tracing::error!(worker = index, %err, "worker could not start");
                 }
             })

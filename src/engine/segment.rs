@@ -100,16 +100,26 @@ impl Start {
         })
     }
 
-    /// Waits for the start; says how late this shard is when it is.
-    pub async fn wait(&self) {
-        if self.late > ON_TIME {
+    /// Waits until `lead` before the start, when the warm-up begins; at
+    /// once if that is past.
+    pub async fn wait_for_lead(&self, lead: Duration) {
+        let at = self.instant.checked_sub(lead).unwrap_or(self.instant);
+        tokio::time::sleep_until(at).await;
+    }
+
+    /// The same start once the workers are ready, with its lateness
+    /// measured again: a warm-up may have run past the shared instant.
+    /// Says how late this shard is when it is.
+    pub fn settled(self) -> Start {
+        let late = Instant::now().saturating_duration_since(self.instant);
+        if late > ON_TIME {
             tracing::warn!(
-                late = %humantime::format_duration(round_ms(self.late)),
+                late = %humantime::format_duration(round_ms(late)),
                 "this shard starts after the shared start; it joins the schedule where it \
                  stands and counts the open model's missed arrivals as dropped (chats.missed)"
             );
         }
-        tokio::time::sleep_until(self.instant).await;
+        Start { late, ..self }
     }
 }
 
@@ -266,16 +276,28 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
-    async fn a_future_start_is_waited_for() {
+    async fn a_future_start_is_waited_for_up_to_the_warm_up_lead() {
         let at = SystemTime::now() + Duration::from_secs(5);
         let start = Start::at(at, Duration::from_secs(60)).unwrap();
         assert_eq!(start.late, Duration::ZERO);
         assert_eq!(start.wall, at);
 
         let before = Instant::now();
-        start.wait().await;
+        start.wait_for_lead(Duration::from_secs(2)).await;
         let waited = before.elapsed();
-        assert!(waited >= Duration::from_millis(4900), "{waited:?}");
+        assert!(waited >= Duration::from_millis(2900), "{waited:?}");
+        assert!(waited < Duration::from_millis(3100), "{waited:?}");
+        assert_eq!(start.settled().late, Duration::ZERO);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_warm_up_that_ends_after_the_shared_start_makes_the_shard_late() {
+        let at = SystemTime::now() + Duration::from_secs(1);
+        let start = Start::at(at, Duration::from_secs(60)).unwrap();
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        let late = start.settled().late;
+        assert!(late >= Duration::from_millis(1900), "{late:?}");
+        assert!(late < Duration::from_millis(2100), "{late:?}");
     }
 
     #[test]

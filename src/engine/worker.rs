@@ -4,9 +4,10 @@
 //! Shares are fixed by arithmetic, not handed out at run time: worker `w`
 //! of `W` runs every `W`-th of its shard's arrivals in the open model, and
 //! its share of its shard's clients in the closed model (see [`segment`]).
-//! So workers need no coordination beyond the run's phase, and once a
-//! second each sends its interval's snapshot to the harvester: the only
-//! message per interval.
+//! So workers need no coordination beyond the run's start and phase: each
+//! warms its pool up, says it is ready and is then given the plan's start
+//! (see [`warm_up`](super::warm_up)); once a second each sends its
+//! interval's snapshot to the harvester: the only message per interval.
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -26,6 +27,7 @@ use super::pacer::Pacer;
 use super::probers::ProbeQueue;
 use super::profile;
 use super::segment;
+use super::warm_up::{self, Gate, Go};
 use crate::metrics::{Snapshot, WorkerMetrics};
 use crate::scenario::{Connections, LoadModel, Scenario, Segment};
 use crate::transport::{Transport, TransportShared};
@@ -71,8 +73,6 @@ pub struct WorkerSpec {
     pub shared: Arc<TransportShared>,
     /// The run's phase.
     pub control: Control,
-    /// The run's planned instants.
-    pub timeline: Timeline,
     /// Where snapshots go.
     pub reports: mpsc::UnboundedSender<Report>,
     /// Seed for this worker's draws.
@@ -81,25 +81,30 @@ pub struct WorkerSpec {
     pub segment: Segment,
     /// Seed of the arrival schedule, the same on every worker and shard.
     pub schedule_seed: u64,
-    /// When this process really began the plan: after `timeline.start` when
-    /// the shard started late. Nothing is scheduled before it.
-    pub begin: Instant,
 }
 
-/// Runs a worker on the current thread until its clients are done.
-pub fn run(spec: WorkerSpec) -> std::io::Result<()> {
+/// Runs a worker on the current thread until its clients are done: warms
+/// its pool up, says so through `gate`, and runs its share of the plan
+/// from the start the gate then gives.
+pub fn run(spec: WorkerSpec, gate: Gate) -> std::io::Result<()> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    LocalSet::new().block_on(&runtime, drive(spec));
+    LocalSet::new().block_on(&runtime, drive(spec, gate));
     Ok(())
 }
 
-async fn drive(spec: WorkerSpec) {
+async fn drive(spec: WorkerSpec, gate: Gate) {
     let (phase_tx, phase_rx) = watch::channel(Phase::Running);
     let ctx = Rc::new(worker_ctx(&spec, phase_rx));
+    let Some(go) = warm_up(&ctx, &spec, gate).await else {
+        return;
+    };
+    // An interrupt during the warm-up: the plan starts already ended, and
+    // the drivers below must see that before their first step.
+    phase_tx.send_replace(spec.control.phase());
     let next = Rc::new(Cell::new(0));
-    let start = spec.timeline.start;
+    let start = go.timeline.start;
     let ticker = tokio::task::spawn_local(tick(
         ctx.clone(),
         spec.index,
@@ -108,11 +113,11 @@ async fn drive(spec: WorkerSpec) {
         spec.reports.clone(),
     ));
     let phases =
-        tokio::task::spawn_local(follow_phase(spec.control.clone(), spec.timeline, phase_tx));
+        tokio::task::spawn_local(follow_phase(spec.control.clone(), go.timeline, phase_tx));
 
     match spec.scenario.load.model {
-        LoadModel::Closed { .. } => closed(&ctx, &spec).await,
-        LoadModel::Open { max_clients, .. } => open(&ctx, &spec, max_clients).await,
+        LoadModel::Closed { .. } => closed(&ctx, &spec, go).await,
+        LoadModel::Open { max_clients, .. } => open(&ctx, &spec, go, max_clients).await,
     }
     wait_for_clients(&ctx, &spec).await;
     count_abandoned_chats(&ctx);
@@ -120,6 +125,28 @@ async fn drive(spec: WorkerSpec) {
     phases.abort();
     ticker.abort();
     send_last(&ctx, spec.index, start, next.get(), &spec.reports);
+}
+
+/// Opens the pool's connections, reports what opened, and waits for the
+/// plan's start; `None` if the run went away first. The start coming
+/// during the warm-up (an interrupt) cuts it short.
+async fn warm_up(ctx: &WorkerCtx, spec: &WorkerSpec, gate: Gate) -> Option<Go> {
+    let Gate { ready, mut go } = gate;
+    let warm = async {
+        let pool = ctx.pool.as_ref()?;
+        let count = warm_up::count(&spec.scenario, connection_cap(spec))?;
+        Some(pool.warm(count).await)
+    };
+    let warmed = tokio::select! {
+        warmed = warm => warmed,
+        _ = go.wait_for(Option::is_some) => None,
+    };
+    if let Some(warmed) = &warmed {
+        tracing::debug!(worker = spec.index, ?warmed, "pool warmed up");
+    }
+    // The run may already have stopped waiting for this worker.
+    let _ = ready.send(warmed);
+    go.wait_for(Option::is_some).await.ok().and_then(|go| *go)
 }
 
 fn worker_ctx(spec: &WorkerSpec, phase: watch::Receiver<Phase>) -> WorkerCtx {
@@ -181,12 +208,12 @@ async fn follow_phase(control: Control, timeline: Timeline, phase_tx: watch::Sen
 
 /// Closed model: keep this worker's share of the target number of clients
 /// alive, starting new ones and retiring the newest as the target moves.
-async fn closed(ctx: &Rc<WorkerCtx>, spec: &WorkerSpec) {
+async fn closed(ctx: &Rc<WorkerCtx>, spec: &WorkerSpec, go: Go) {
     let stages = &spec.scenario.load.stages;
-    let start = spec.timeline.start;
+    let start = go.timeline.start;
     let mut clients: Vec<Rc<Cell<bool>>> = Vec::new();
     // A late shard starts at the value the plan has reached by now.
-    let mut tick = spec.begin.max(start);
+    let mut tick = go.begin.max(start);
 
     while ctx.phase() == Phase::Running {
         let total = profile::value_at(stages, tick - start).round() as u64;
@@ -217,7 +244,7 @@ async fn closed(ctx: &Rc<WorkerCtx>, spec: &WorkerSpec) {
 /// times; an arrival beyond the client cap is dropped, not delayed. One
 /// that fell before a late shard began, or that the worker reached more
 /// than [`LATE_LIMIT`] after its time, is dropped and counted as missed.
-async fn open(ctx: &Rc<WorkerCtx>, spec: &WorkerSpec, max_clients: u64) {
+async fn open(ctx: &Rc<WorkerCtx>, spec: &WorkerSpec, go: Go, max_clients: u64) {
     let load = &spec.scenario.load;
     let arrival = match load.model {
         LoadModel::Open { arrival, .. } => arrival,
@@ -244,8 +271,8 @@ async fn open(ctx: &Rc<WorkerCtx>, spec: &WorkerSpec, max_clients: u64) {
     tokio::task::yield_now().await;
     let mut pacer = Pacer::new();
     for offset in arrivals {
-        let at = spec.timeline.start + offset;
-        if at < spec.begin {
+        let at = go.timeline.start + offset;
+        if at < go.begin {
             ctx.metrics.borrow_mut().chat_missed();
             continue;
         }

@@ -63,6 +63,9 @@ pub struct Target {
     /// choice. One loopback address runs out of ports near 28 000
     /// connections to one server port.
     pub source_addrs: Vec<IpAddr>,
+    /// Open the shared pools' connections before the plan's clock starts,
+    /// so that the first arrivals do not wait for them.
+    pub warm_up: bool,
 }
 
 /// Which HTTP version to speak.
@@ -374,6 +377,7 @@ impl Default for Target {
             user_agent: crate::api::MOBILE_USER_AGENT.to_owned(),
             webchat: false,
             source_addrs: Vec::new(),
+            warm_up: true,
         }
     }
 }

@@ -93,8 +93,8 @@ fn tls(out: &mut String, t: &Target) {
     }
 }
 
-/// How each request goes out: its time limit, its client identity and
-/// the local addresses it leaves from.
+/// How each request goes out: its time limit, its client identity, the
+/// local addresses it leaves from, and whether connections wait for it.
 fn client(out: &mut String, t: &Target) {
     let identity = if t.webchat {
         "WebChat clients (cookie)"
@@ -110,6 +110,9 @@ fn client(out: &mut String, t: &Target) {
     if !t.source_addrs.is_empty() {
         let addrs: Vec<String> = t.source_addrs.iter().map(|a| a.to_string()).collect();
         more(out, &format!("source addresses {}", addrs.join(", ")));
+    }
+    if !t.warm_up {
+        more(out, "no warm-up: connections opened by the first requests");
     }
 }
 

@@ -51,6 +51,7 @@ fn write_target(out: &mut String, t: &Target) {
         .map(|a| quote(&a.to_string()))
         .collect();
     line(out, "source_addrs", format!("[{}]", addrs.join(", ")));
+    line(out, "warm_up", t.warm_up.to_string());
 }
 
 fn connections(c: Connections) -> String {

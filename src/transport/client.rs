@@ -5,7 +5,8 @@
 //! apart as `pool_wait`; the request timeout starts once the request has
 //! a connection or the right to open one, so it bounds connecting, the
 //! exchange and reading the whole body. The pool is in `pool.rs`; this
-//! file turns one request into an [`Exchange`] or a [`TransportError`].
+//! file turns one request into an [`Exchange`] or a [`TransportError`],
+//! and opens a pool's connections ahead of the load ([`Transport::warm`]).
 
 use std::cell::RefCell;
 use std::future::{Future, poll_fn};
@@ -42,6 +43,45 @@ pub struct Transport {
     last_target: RefCell<Option<PathAndQuery>>,
 }
 
+/// Connections a warm-up opens at once, at most: enough to open a few
+/// hundred in a few round trips, few enough that a large cap does not
+/// flood the server's accept queue with handshakes.
+const WARM_CONCURRENCY: usize = 128;
+
+/// What [`Transport::warm`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Warmed {
+    /// Connections opened and left idle in the pool.
+    pub opened: usize,
+    /// Connections it tried to open: the count asked for, or fewer when
+    /// the cap or HTTP/2 (one connection is enough) allowed no more, or a
+    /// failure stopped it from starting the rest.
+    pub tried: usize,
+    /// The first connect that failed, if any.
+    pub failure: Option<WarmFailure>,
+}
+
+/// A connect of a warm-up that failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WarmFailure {
+    /// The kind a request failing this way is counted under.
+    pub kind: ErrorKind,
+    /// What went wrong, as a request's error would say it.
+    pub detail: String,
+}
+
+impl Warmed {
+    /// Adds another pool's warm-up: the counts add up, the first failure
+    /// is kept.
+    pub fn merge(&mut self, other: Warmed) {
+        self.opened += other.opened;
+        self.tried += other.tried;
+        if self.failure.is_none() {
+            self.failure = other.failure;
+        }
+    }
+}
+
 /// Why an exchange failed, before the times are attached.
 struct Failure {
     kind: ErrorKind,
@@ -71,6 +111,53 @@ impl Transport {
             shared,
             last_target: RefCell::new(None),
         }
+    }
+
+    /// Opens up to `count` connections before any request, a bounded
+    /// number at a time, and leaves them idle in the pool.
+    /// They are opened as a request's would be (cap, source addresses,
+    /// TLS and ALPN apply), each within the request timeout. Over HTTP/2
+    /// one is opened whatever `count` is. After a failed connect no new
+    /// one is started: the pool then opens the rest on demand, as it
+    /// does without a warm-up. Must run inside a `tokio::task::LocalSet`,
+    /// like [`Transport::send`].
+    pub async fn warm(&self, count: usize) -> Warmed {
+        let limit = self.shared.request_timeout;
+        let mut warmed = Warmed::default();
+        let mut dials = Vec::new();
+        poll_fn(|cx| {
+            loop {
+                while warmed.failure.is_none()
+                    && warmed.tried < count
+                    && dials.len() < WARM_CONCURRENCY
+                {
+                    let Some(permit) = self.pool.spare_dial() else {
+                        break;
+                    };
+                    warmed.tried += 1;
+                    let connect = Checkout::Dial(permit).connect();
+                    dials.push(Box::pin(tokio::time::timeout(limit, connect)));
+                }
+                let before = dials.len();
+                dials.retain_mut(|dial| match dial.as_mut().poll(cx) {
+                    Poll::Ready(outcome) => {
+                        warm_outcome(&mut warmed, outcome, limit);
+                        false
+                    }
+                    Poll::Pending => true,
+                });
+                if dials.is_empty() {
+                    return Poll::Ready(());
+                }
+                // A connect that ended may have freed the way for more:
+                // the first of an `auto` pool has learnt the protocol.
+                if dials.len() == before {
+                    return Poll::Pending;
+                }
+            }
+        })
+        .await;
+        warmed
     }
 
     /// Sends one request; `path_and_query` like
@@ -204,6 +291,34 @@ impl Transport {
             .await
             .map_err(|refused| exchange_failure(refused.error()))?;
         Ok((whole_http2(response).await?, live))
+    }
+}
+
+/// Books one warm-up connect: an opened connection goes back to the pool
+/// idle, a failure is kept if it is the first.
+fn warm_outcome(
+    warmed: &mut Warmed,
+    outcome: Result<Result<Live<'_>, super::dial::DialError>, tokio::time::error::Elapsed>,
+    limit: Duration,
+) {
+    let failure = match outcome {
+        Ok(Ok(live)) => {
+            warmed.opened += 1;
+            live.release(now());
+            return;
+        }
+        Ok(Err(err)) => dial_failure(err),
+        Err(_) => Failure {
+            kind: ErrorKind::Timeout,
+            detail: format!("no connection within {}", humantime::format_duration(limit)),
+        },
+    };
+    tracing::debug!(kind = %failure.kind, detail = %failure.detail, "a warm-up connect failed");
+    if warmed.failure.is_none() {
+        warmed.failure = Some(WarmFailure {
+            kind: failure.kind,
+            detail: failure.detail,
+        });
     }
 }
 

@@ -26,7 +26,7 @@ mod tls;
 mod waiters;
 
 pub use crate::metrics::ErrorKind;
-pub use client::Transport;
+pub use client::{Transport, WarmFailure, Warmed};
 pub use config::TransportConfig;
 pub use exchange::{Exchange, ResponseHeaders, TransportError};
 pub use fd_limit::raise_fd_limit;

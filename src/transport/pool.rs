@@ -13,6 +13,11 @@
 //! see what ALPN chose; otherwise a burst of first requests against an
 //! HTTP/2 server would open a connection each.
 //!
+//! A warm-up opens connections before any request asks for one, through
+//! the same reservations: up to the cap over HTTP/1.1, one over HTTP/2
+//! (which carries [`MAX_STREAMS`] exchanges), and under `auto` the first
+//! alone until it has learnt the protocol.
+//!
 //! A transport belongs to one thread, so the state is in a `RefCell`: no
 //! borrow of it is held across an `await`.
 
@@ -153,6 +158,15 @@ impl Pool {
         }
     }
 
+    /// The right to open one more connection ahead of any request (a
+    /// warm-up), or `None` when the pool should open no more now: at its
+    /// cap, with an HTTP/2 connection open or opening, or while the first
+    /// connection of an `auto` pool is still learning the protocol.
+    pub(super) fn spare_dial(&self) -> Option<DialPermit<'_>> {
+        let kind = self.state.borrow_mut().take_spare(self.cap)?;
+        Some(DialPermit::new(self, kind))
+    }
+
     /// Waits in the queue; `None` means look again.
     async fn queue(&self, ticket: Ticket<Grant>) -> Option<Checkout<'_>> {
         let queued = Queued { pool: self, ticket };
@@ -244,6 +258,33 @@ impl State {
                 Step::Dial(DialKind::Probe)
             }
             Protocol::Probing => Step::AwaitChange { expecting: false },
+        }
+    }
+
+    /// Reserves a dial that no request asked for. Unlike [`State::take`]
+    /// it never hands out an idle connection or queues: a warm-up wants new
+    /// connections or none.
+    fn take_spare(&mut self, cap: Option<usize>) -> Option<DialKind> {
+        match self.protocol {
+            Protocol::Unknown => {
+                self.protocol = Protocol::Probing;
+                self.http1_open += 1;
+                Some(DialKind::Probe)
+            }
+            Protocol::Probing => None,
+            Protocol::Http1 if cap.is_none_or(|cap| self.http1_open < cap) => {
+                self.http1_open += 1;
+                Some(DialKind::Http1)
+            }
+            Protocol::Http1 => None,
+            Protocol::Http2 => {
+                let open = self.http2.iter().any(|conn| !conn.is_closed());
+                if open || self.http2_dialing > 0 {
+                    return None;
+                }
+                self.http2_dialing += 1;
+                Some(DialKind::Http2)
+            }
         }
     }
 

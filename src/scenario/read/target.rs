@@ -20,6 +20,7 @@ const KEYS: &[&str] = &[
     "user_agent",
     "webchat",
     "source_addrs",
+    "warm_up",
 ];
 
 /// The API versions as written in files.
@@ -79,6 +80,9 @@ fn read_transport(s: &Section<'_, '_>, target: &mut Target) -> Read<()> {
     }
     if let Some(f) = s.get("webchat") {
         target.webchat = f.bool()?;
+    }
+    if let Some(f) = s.get("warm_up") {
+        target.warm_up = f.bool()?;
     }
     if let Some(f) = s.get("source_addrs") {
         target.source_addrs = f.array()?.iter().map(address).collect::<Read<_>>()?;
