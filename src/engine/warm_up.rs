@@ -123,19 +123,29 @@ fn interrupted(control: &Control) -> bool {
     control.phase() > super::control::Phase::Running
 }
 
-/// How many connections a worker opens before the plan: its share of the
-/// cap when the pool is shared and capped, one when it is shared and not
-/// capped (enough to learn the protocol), none for per-client connections
-/// (each client opens its own, like a device) or with `warm_up = false`.
-pub fn count(scenario: &Scenario, cap: Option<usize>) -> Option<usize> {
+/// How many connections a worker opens before the plan, `None` for none:
+/// for per-client connections (each client opens its own, like a device)
+/// and with `warm_up = false`. A shared pool opens what the plan's first
+/// clients can use at once, `first_clients` being this worker's share of
+/// them, up to its share of the cap (`cap`): one connection per probing
+/// client, two per chatting one (its held poll and its sends). At least
+/// one, which learns the protocol; a plan that climbs from zero opens just
+/// that, rather than a cap's worth of connections that would sit idle.
+pub fn count(scenario: &Scenario, cap: Option<usize>, first_clients: u64) -> Option<usize> {
     if !scenario.target.warm_up {
         return None;
     }
-    match scenario.target.connections {
-        Connections::Shared { max: Some(_) } => cap,
-        Connections::Shared { max: None } => Some(1),
-        Connections::PerClient => None,
+    if let Connections::PerClient = scenario.target.connections {
+        return None;
     }
+    let per_client = if scenario.conversation.probe.is_some() {
+        1
+    } else {
+        2
+    };
+    let wanted = usize::try_from(first_clients.saturating_mul(per_client)).unwrap_or(usize::MAX);
+    let wanted = wanted.max(1);
+    Some(cap.map_or(wanted, |cap| wanted.min(cap)))
 }
 
 /// Logs what the warm-up did, and returns the summary's warning when it
@@ -173,15 +183,32 @@ mod tests {
     }
 
     #[test]
-    fn a_worker_warms_its_share_of_a_cap_one_connection_without_and_none_per_client() {
+    fn a_worker_warms_what_its_first_clients_use_within_its_share_of_the_cap() {
         let capped = scenario("connections = { mode = \"shared\", max = 8 }");
-        assert_eq!(count(&capped, Some(4)), Some(4));
+        assert_eq!(count(&capped, Some(4), 10), Some(4));
+        assert_eq!(
+            count(&capped, Some(4), 1),
+            Some(2),
+            "a chat's poll and sends"
+        );
+        assert_eq!(count(&capped, Some(4), 0), Some(1), "a plan from zero");
         let uncapped = scenario("connections = { mode = \"shared\" }");
-        assert_eq!(count(&uncapped, None), Some(1));
+        assert_eq!(count(&uncapped, None, 0), Some(1));
+        assert_eq!(count(&uncapped, None, 3), Some(6));
         let per_client = scenario("connections = { mode = \"per_client\" }");
-        assert_eq!(count(&per_client, None), None);
+        assert_eq!(count(&per_client, None, 10), None);
         let off = scenario("connections = { mode = \"shared\", max = 8 }\nwarm_up = false");
-        assert_eq!(count(&off, Some(4)), None);
+        assert_eq!(count(&off, Some(4), 10), None);
+    }
+
+    #[test]
+    fn a_probe_warms_one_connection_per_client() {
+        let probe = scenario(
+            "connections = { mode = \"shared\", max = 64 }\n\
+             [conversation]\nprobe = \"availability\"",
+        );
+        assert_eq!(count(&probe, Some(64), 64), Some(64));
+        assert_eq!(count(&probe, Some(64), 16), Some(16));
     }
 
     #[test]

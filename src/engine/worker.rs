@@ -134,7 +134,8 @@ async fn warm_up(ctx: &WorkerCtx, spec: &WorkerSpec, gate: Gate) -> Option<Go> {
     let Gate { ready, mut go } = gate;
     let warm = async {
         let pool = ctx.pool.as_ref()?;
-        let count = warm_up::count(&spec.scenario, connection_cap(spec))?;
+        let first = first_clients(spec);
+        let count = warm_up::count(&spec.scenario, connection_cap(spec), first)?;
         Some(pool.warm(count).await)
     };
     let warmed = tokio::select! {
@@ -147,6 +148,18 @@ async fn warm_up(ctx: &WorkerCtx, spec: &WorkerSpec, gate: Gate) -> Option<Go> {
     // The run may already have stopped waiting for this worker.
     let _ = ready.send(warmed);
     go.wait_for(Option::is_some).await.ok().and_then(|go| *go)
+}
+
+/// This worker's share of the clients the plan may have at its start: the
+/// closed model's first level, or the open model's client cap, since its
+/// arrivals come at a rate and nothing says how many overlap.
+fn first_clients(spec: &WorkerSpec) -> u64 {
+    let load = &spec.scenario.load;
+    let total = match load.model {
+        LoadModel::Closed { .. } => profile::value_at(&load.stages, Duration::ZERO).round() as u64,
+        LoadModel::Open { max_clients, .. } => max_clients,
+    };
+    segment::split(total, spec.segment, spec.index, spec.workers)
 }
 
 fn worker_ctx(spec: &WorkerSpec, phase: watch::Receiver<Phase>) -> WorkerCtx {
