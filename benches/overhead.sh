@@ -11,7 +11,11 @@
 # target (cost per request is not quite linear in the rate), and the last
 # try is reported, with the CPU share it really reached.
 #
+# PROTO=h2 runs the same over HTTP/2 with TLS: the 64 connections then
+# carry many requests each, so a held one no longer keeps arrivals waiting.
+#
 #   benches/overhead.sh [seconds per run]
+#   PROTO=h2 benches/overhead.sh [seconds per run]
 source "$(dirname "$0")/lib.sh"
 
 SECONDS_PER_RUN=${1:-15}
@@ -24,7 +28,11 @@ raise_limits
 make_cert
 start_nginx 1 "$PLAIN" 18443
 
-base="http://127.0.0.1:$PLAIN"
+if [ "${PROTO:-h1}" = h2 ]; then
+  base="https://127.0.0.1:18443" http=2 extra=(--ca-cert "$WORK/cert.pem")
+else
+  base="http://127.0.0.1:$PLAIN" http=1.1 extra=()
+fi
 cat > "$WORK/open.toml" <<TOML
 name = "bench-overhead"
 [target]
@@ -48,8 +56,8 @@ cpu_seconds() {
 run_at() {
   local rate=$1 out=$2
   taskset -c 0 "$CHATLOAD" run "$WORK/open.toml" --target "$base" --rate "$rate" \
-    --duration "${SECONDS_PER_RUN}s" --workers 1 --http 1.1 --quiet --out "$out" \
-    >/dev/null 2>"$out.log" &
+    --duration "${SECONDS_PER_RUN}s" --workers 1 --http "$http" "${extra[@]}" --quiet \
+    --out "$out" >/dev/null 2>"$out.log" &
   local pid=$!
   sleep 2
   local c0 t0 c1 t1
