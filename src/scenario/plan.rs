@@ -94,7 +94,8 @@ fn tls(out: &mut String, t: &Target) {
 }
 
 /// How each request goes out: its time limit, its client identity, the
-/// local addresses it leaves from, and whether connections wait for it.
+/// local addresses it leaves from, and whether the pool is opened before
+/// the plan starts.
 fn client(out: &mut String, t: &Target) {
     let identity = if t.webchat {
         "WebChat clients (cookie)"
