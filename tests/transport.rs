@@ -662,3 +662,113 @@ async fn a_warm_up_that_is_refused_says_why_and_leaves_the_pool_usable() {
     })
     .await
 }
+
+/// The first connection of [`a_graceful_goaway_sends_the_refused_requests_again`]:
+/// HTTP/2 framed by hand, because a server library names every stream it
+/// has received as processed. It reads the requests of streams 1, 3 and
+/// 5, says GOAWAY with stream 1 as the last it will process, answers
+/// stream 1 and closes.
+async fn goaway_after_the_first_stream(mut stream: TcpStream) {
+    const SETTINGS: u8 = 0x4;
+    const HEADERS: u8 = 0x1;
+    const GOAWAY: u8 = 0x7;
+    const END_STREAM_AND_HEADERS: u8 = 0x5;
+    let frame = |kind: u8, flags: u8, id: u32, payload: &[u8]| {
+        let mut out = (payload.len() as u32).to_be_bytes()[1..].to_vec();
+        out.extend([kind, flags]);
+        out.extend(id.to_be_bytes());
+        out.extend(payload);
+        out
+    };
+
+    let mut preface = [0u8; 24];
+    if stream.read_exact(&mut preface).await.is_err() {
+        return;
+    }
+    let _ = stream.write_all(&frame(SETTINGS, 0, 0, &[])).await;
+    let mut streams = Vec::new();
+    while streams.len() < 3 {
+        let mut head = [0u8; 9];
+        if stream.read_exact(&mut head).await.is_err() {
+            return;
+        }
+        let len = u32::from_be_bytes([0, head[0], head[1], head[2]]) as usize;
+        let mut payload = vec![0u8; len];
+        if stream.read_exact(&mut payload).await.is_err() {
+            return;
+        }
+        let id = u32::from_be_bytes([head[5], head[6], head[7], head[8]]) & 0x7fff_ffff;
+        match head[3] {
+            HEADERS => streams.push(id),
+            SETTINGS if head[4] & 1 == 0 => {
+                let _ = stream.write_all(&frame(SETTINGS, 1, 0, &[])).await;
+            }
+            _ => {}
+        }
+    }
+
+    // Last stream 1, no error: streams 3 and 5 were never processed.
+    let goaway = frame(GOAWAY, 0, 0, &[0, 0, 0, 1, 0, 0, 0, 0]);
+    // ":status: 200" is entry 8 of HPACK's static table.
+    let answer = frame(HEADERS, END_STREAM_AND_HEADERS, streams[0], &[0x88]);
+    let _ = stream.write_all(&[goaway, answer].concat()).await;
+    let _ = stream.flush().await;
+    tokio::time::sleep(SHORT).await;
+}
+
+/// A plain HTTP/2 server whose first connection ends in a GOAWAY (see
+/// [`goaway_after_the_first_stream`]) and whose later ones answer.
+async fn goaway_server() -> Server {
+    let first = Arc::new(AtomicUsize::new(0));
+    raw_server(move |stream| {
+        let first = first.fetch_add(1, Ordering::SeqCst) == 0;
+        async move {
+            if first {
+                goaway_after_the_first_stream(stream).await;
+            } else {
+                serve_connection(stream, None, Seen::default(), Duration::ZERO).await;
+            }
+        }
+    })
+    .await
+}
+
+#[tokio::test]
+async fn a_graceful_goaway_sends_the_refused_requests_again() {
+    local(async {
+        let server = goaway_server().await;
+        let cfg = config("http", server.addr, HttpVersion::Http2);
+
+        // Three GETs on the first connection: the server answers one and
+        // turns the other two away; each goes again, once, on a new one.
+        let exchanges = three_at_once(&transport(&cfg)).await;
+        let statuses: Vec<u16> = exchanges.iter().map(|e| e.status).collect();
+        assert_eq!(statuses, [200, 200, 200]);
+        let bodies = exchanges.iter().filter(|e| &e.body[..] == BODY).count();
+        assert_eq!(bodies, 2, "two answered by the second connection");
+        assert_eq!(server.seen.connections.load(Ordering::SeqCst), 2);
+    })
+    .await
+}
+
+#[tokio::test]
+async fn a_post_turned_away_by_a_goaway_is_a_protocol_error_not_sent_twice() {
+    local(async {
+        let server = goaway_server().await;
+        let transport = transport(&config("http", server.addr, HttpVersion::Http2));
+        let none = HeaderMap::new();
+        let post = || {
+            let body = Bytes::from_static(b"{}");
+            transport.send(Method::POST, PATH, Headers::shared(&none), body)
+        };
+
+        let (a, b, c) = tokio::join!(post(), post(), post());
+        let refused: Vec<_> = [a, b, c].into_iter().filter_map(Result::err).collect();
+        assert_eq!(refused.len(), 2, "the two streams above the last one");
+        for err in refused {
+            assert_eq!(err.kind, ErrorKind::Protocol, "{}", err.detail);
+        }
+        assert_eq!(server.seen.connections.load(Ordering::SeqCst), 1);
+    })
+    .await
+}

@@ -36,6 +36,26 @@ pub(super) fn exchange_failure(err: &hyper::Error) -> ErrorKind {
     }
 }
 
+/// Whether an HTTP/2 server turned the request away before processing it,
+/// so that it may go again on another connection: a stream it reset with
+/// `REFUSED_STREAM`, or one above the last stream of a graceful GOAWAY,
+/// which servers send as they rotate a connection (nginx after its
+/// `keepalive_requests`). Only a request that may be repeated is said to
+/// be refused by a GOAWAY: should the server close before it finished
+/// the streams below its last one, those fail the same way.
+pub(super) fn refused_unprocessed(err: &hyper::Error, repeatable: bool) -> bool {
+    causes(err)
+        .filter_map(|cause| cause.downcast_ref::<h2::Error>())
+        .any(|err| {
+            err.is_remote()
+                && match err.reason() {
+                    Some(h2::Reason::REFUSED_STREAM) => true,
+                    Some(h2::Reason::NO_ERROR) => err.is_go_away() && repeatable,
+                    _ => false,
+                }
+        })
+}
+
 /// The kind of a failure of an HTTP/1.1 exchange: TLS when rustls is
 /// among the causes, else a broken response or connection.
 pub(super) fn h1_failure(err: &H1Error) -> ErrorKind {

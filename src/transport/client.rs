@@ -21,7 +21,7 @@ use http::{Method, Request, Response};
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
 
-use super::classify;
+use super::classify::{self, refused_unprocessed};
 use super::dial::ReqBody;
 use super::exchange::ResponseHeaders;
 use super::exchange::now;
@@ -173,6 +173,9 @@ impl Transport {
         body: Bytes,
     ) -> Result<Exchange, TransportError> {
         let asked = now();
+        // Only a GET is sent again after the server refused it: it has no
+        // body to keep, and repeating it changes nothing on the server.
+        let repeatable = method == Method::GET;
         let target = match self.target(path_and_query) {
             Ok(target) => target,
             Err(err) => return Err(invalid_path(path_and_query, &err, asked)),
@@ -221,18 +224,26 @@ impl Transport {
                 .map_err(|err| fail(unbuildable(err)))?;
             match within!(live.send_http2(request)) {
                 Ok(response) => within!(whole_http2(response)).map_err(fail)?,
-                Err(mut refused) => match refused.take_message() {
-                    Some(request) if live.is_reused() => {
+                Err(mut refused) => {
+                    let request = match refused.take_message() {
                         // The reused connection closed as the request reached
                         // it and none of it left: it may go again, once.
-                        drop(live);
-                        let (whole, again) =
-                            within!(Box::pin(self.resend(request))).map_err(fail)?;
-                        live = again;
-                        whole
-                    }
-                    _ => return Err(fail(exchange_failure(refused.error()))),
-                },
+                        Some(request) if live.is_reused() => request,
+                        // The server turned it away unprocessed, most often as
+                        // it rotates the connection: a real client sends it
+                        // again, once, on another connection.
+                        None if refused_unprocessed(refused.error(), repeatable) => {
+                            live.going_away();
+                            self.refused_again(path_and_query, headers).map_err(fail)?
+                        }
+                        _ => return Err(fail(exchange_failure(refused.error()))),
+                    };
+                    drop(refused);
+                    drop(live);
+                    let (whole, again) = within!(Box::pin(self.resend(request))).map_err(fail)?;
+                    live = again;
+                    whole
+                }
             }
         };
 
@@ -269,6 +280,24 @@ impl Transport {
         let target = PathAndQuery::try_from(path_and_query)?;
         *last = Some(target.clone());
         Ok(target)
+    }
+
+    /// A GET the server refused unprocessed, made again from its parts.
+    fn refused_again(
+        &self,
+        path_and_query: &str,
+        headers: Headers<'_>,
+    ) -> Result<Request<ReqBody>, Failure> {
+        let target = self
+            .target(path_and_query)
+            .map_err(|err| unbuildable_target(path_and_query, &err))?;
+        let outgoing = Outgoing {
+            method: Method::GET,
+            target,
+            headers,
+            body: Bytes::new(),
+        };
+        outgoing.into_http2(&self.shared).map_err(unbuildable)
     }
 
     /// Sends a request again on another connection. Boxed by the caller:
@@ -422,11 +451,19 @@ fn unbuildable(err: http::Error) -> Failure {
 }
 
 fn invalid_path(path_and_query: &str, err: &InvalidUri, at: Instant) -> TransportError {
+    let Failure { kind, detail } = unbuildable_target(path_and_query, err);
     TransportError {
-        kind: ErrorKind::Protocol,
+        kind,
         sent: at,
         done: at,
         pool_wait: Duration::ZERO,
+        detail,
+    }
+}
+
+fn unbuildable_target(path_and_query: &str, err: &InvalidUri) -> Failure {
+    Failure {
+        kind: ErrorKind::Protocol,
         detail: format!("request path {path_and_query:?} is not a valid URI path: {err}"),
     }
 }

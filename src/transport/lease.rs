@@ -93,6 +93,9 @@ impl Drop for DialPermit<'_> {
 pub(super) struct Http2Conn {
     sender: RefCell<http2::SendRequest<ReqBody>>,
     streams: Cell<usize>,
+    /// Set once the server said it takes no new streams here (GOAWAY):
+    /// the connection only finishes what it has.
+    going_away: Cell<bool>,
 }
 
 impl Http2Conn {
@@ -101,6 +104,7 @@ impl Http2Conn {
         Http2Conn {
             sender: RefCell::new(sender),
             streams: Cell::new(1),
+            going_away: Cell::new(false),
         }
     }
 
@@ -114,9 +118,9 @@ impl Http2Conn {
         self.streams.set(self.streams.get() + 1);
     }
 
-    /// True once the connection has ended.
+    /// True once the connection has ended or takes no new streams.
     pub(super) fn is_closed(&self) -> bool {
-        self.sender.borrow().is_closed()
+        self.going_away.get() || self.sender.borrow().is_closed()
     }
 
     fn end_stream(&self) {
@@ -187,6 +191,14 @@ impl Live<'_> {
     /// True when the connection carried an exchange before this one.
     pub(super) fn is_reused(&self) -> bool {
         self.reused
+    }
+
+    /// Marks an HTTP/2 connection the server is closing (it sent GOAWAY),
+    /// so that no new request is given to it.
+    pub(super) fn going_away(&self) {
+        if let LiveConn::Http2(conn) = &self.conn {
+            conn.going_away.set(true);
+        }
     }
 
     /// The connection, unless it closed while idle: then `None`, and the
