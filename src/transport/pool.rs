@@ -252,11 +252,7 @@ impl State {
         match self.protocol {
             Protocol::Http1 => self.take_http1(cap, now),
             Protocol::Http2 => self.take_http2(),
-            Protocol::Unknown => {
-                self.protocol = Protocol::Probing;
-                self.http1_open += 1;
-                Step::Dial(DialKind::Probe)
-            }
+            Protocol::Unknown => Step::Dial(self.start_probe()),
             Protocol::Probing => Step::AwaitChange { expecting: false },
         }
     }
@@ -266,17 +262,9 @@ impl State {
     /// connections or none.
     fn take_spare(&mut self, cap: Option<usize>) -> Option<DialKind> {
         match self.protocol {
-            Protocol::Unknown => {
-                self.protocol = Protocol::Probing;
-                self.http1_open += 1;
-                Some(DialKind::Probe)
-            }
+            Protocol::Unknown => Some(self.start_probe()),
             Protocol::Probing => None,
-            Protocol::Http1 if cap.is_none_or(|cap| self.http1_open < cap) => {
-                self.http1_open += 1;
-                Some(DialKind::Http1)
-            }
-            Protocol::Http1 => None,
+            Protocol::Http1 => self.reserve_http1(cap).then_some(DialKind::Http1),
             Protocol::Http2 => {
                 let open = self.http2.iter().any(|conn| !conn.is_closed());
                 if open || self.http2_dialing > 0 {
@@ -298,11 +286,28 @@ impl State {
             return Step::Live(Taken::http1(idle.conn, true));
         }
 
-        if cap.is_none_or(|cap| self.http1_open < cap) {
-            self.http1_open += 1;
+        if self.reserve_http1(cap) {
             return Step::Dial(DialKind::Http1);
         }
         Step::Queue(self.waiters.join())
+    }
+
+    /// The first connection, opened alone to learn the protocol; it counts
+    /// under the HTTP/1.1 cap until it is known.
+    fn start_probe(&mut self) -> DialKind {
+        self.protocol = Protocol::Probing;
+        self.http1_open += 1;
+        DialKind::Probe
+    }
+
+    /// Takes a place under the HTTP/1.1 cap for a new connection, if one
+    /// is left.
+    fn reserve_http1(&mut self, cap: Option<usize>) -> bool {
+        let room = cap.is_none_or(|cap| self.http1_open < cap);
+        if room {
+            self.http1_open += 1;
+        }
+        room
     }
 
     fn take_http2(&mut self) -> Step {
